@@ -1,0 +1,260 @@
+"""The public constructors, with the keras.applications keywords.
+
+Each combines an architecture builder (`keras_drn.models`) with the weights machinery
+(`keras_drn.weights`): arguments are checked first, then the model is built, then the
+weights are loaded all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from keras_drn.models import DRN_CONFIGS
+from keras_drn.models import build_dilation
+from keras_drn.models import build_drn
+from keras_drn.models import build_drnseg
+from keras_drn.models.drn import get_config
+from keras_drn.models.drn import normalize_arch
+from keras_drn.weights import registry
+
+
+def _is_path(weights) -> bool:
+    return isinstance(weights, (str, os.PathLike)) and (
+        os.sep in os.fspath(weights) or os.path.exists(os.fspath(weights))
+        or os.fspath(weights).endswith(
+            (".pth", ".tar", ".caffemodel", ".h5", ".keras")
+        )
+    )
+
+
+def _check_named_weights(weights, model_key: str, classes: int | None, *,
+                         classes_matter: bool, what: str):
+    """Returns the registry entry for named weights, None for None or a path."""
+    if weights is None or _is_path(weights):
+        return None
+    if not isinstance(weights, str):
+        raise ValueError(
+            f"Invalid weights={weights!r} for {what}: expected None, a path, or one "
+            f"of {registry.names_for(model_key)}."
+        )
+    names = registry.names_for(model_key)
+    if weights not in names:
+        choices = ", ".join(repr(n) for n in [None, *names])
+        raise ValueError(
+            f"Invalid weights={weights!r} for {what}. Expected one of: {choices}, or a "
+            f"path to a .pth/.pth.tar/.caffemodel/.weights.h5/.keras file."
+        )
+    entry = registry.get_entry(model_key, weights)
+    if classes_matter and classes is not None and classes != entry.classes:
+        raise ValueError(
+            f"Invalid classes={classes} for {what} with weights={weights!r}: those "
+            f"weights have {entry.classes} classes. Pass classes={entry.classes}, or "
+            f"weights=None to train a new classifier."
+        )
+    return entry
+
+
+def _load(model, weights, *, arch, kind, model_key):
+    if weights is None:
+        return
+    from keras_drn.weights import load_weights
+
+    if _is_path(weights):
+        load_weights(model, weights, arch=arch, kind=kind)
+    else:
+        from keras_drn.weights import named
+
+        named.load_named_weights(model, model_key, weights, arch=arch)
+
+
+def DRN(
+    arch: str,
+    include_top: bool = True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes: int = 1000,
+    classifier_activation="softmax",
+    name: str | None = None,
+) -> keras.Model:
+    """Instantiates any DRN classifier or backbone by name ("drn_c_26", "drn_d_105", ...).
+
+    Args:
+        arch: one of `keras_drn.models.DRN_CONFIGS`.
+        include_top: whether to include global average pooling and the `fc` classifier.
+            Without it the model returns the stride-8 feature map (ceil(H / 8)).
+        weights: None (random initialisation as the reference), "imagenet", or a path
+            to a reference checkpoint (`.pth`, `.pth.tar`) or Keras weights file.
+        input_tensor: optional Keras tensor to use as the model's input.
+        input_shape: optional (height, width, 3); None sizes accept any size.
+        pooling: with include_top=False, None (4D map), "avg" or "max".
+        classes: number of classes of the classifier (1000 for the ImageNet weights).
+        classifier_activation: activation of the top layer ("softmax" or None for logits).
+        name: the model's name.
+
+    Inputs are RGB, channels last, normalised by `keras_drn.preprocess_input`.
+    """
+    key = normalize_arch(arch)
+    get_config(key)
+    _check_named_weights(weights, key, classes, classes_matter=include_top,
+                         what=f"{key}(include_top={include_top})")
+    model = build_drn(
+        key, include_top=include_top, input_tensor=input_tensor, input_shape=input_shape,
+        pooling=pooling, classes=classes, classifier_activation=classifier_activation,
+        name=name,
+    )
+    _load(model, weights, arch=key, kind="classifier", model_key=key)
+    return model
+
+
+def _make_constructor(arch: str):
+    def constructor(
+        include_top: bool = True,
+        weights=None,
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes: int = 1000,
+        classifier_activation="softmax",
+        name: str | None = None,
+    ) -> keras.Model:
+        return DRN(
+            arch, include_top=include_top, weights=weights, input_tensor=input_tensor,
+            input_shape=input_shape, pooling=pooling, classes=classes,
+            classifier_activation=classifier_activation, name=name,
+        )
+
+    title = arch.upper()
+    config = DRN_CONFIGS[arch]
+    constructor.__name__ = constructor.__qualname__ = title
+    constructor.__doc__ = (
+        f"Instantiates {title.replace('_', '-')} ({config.block} blocks, levels "
+        f"{list(config.layers)}). See `keras_drn.DRN` for the arguments; named "
+        f"weights: {registry.names_for(arch) or 'none released'}."
+    )
+    return constructor
+
+
+DRN_A_18 = _make_constructor("drn_a_18")
+DRN_A_34 = _make_constructor("drn_a_34")
+DRN_A_50 = _make_constructor("drn_a_50")
+DRN_B_26 = _make_constructor("drn_b_26")
+DRN_C_26 = _make_constructor("drn_c_26")
+DRN_C_42 = _make_constructor("drn_c_42")
+DRN_C_58 = _make_constructor("drn_c_58")
+DRN_D_22 = _make_constructor("drn_d_22")
+DRN_D_24 = _make_constructor("drn_d_24")
+DRN_D_38 = _make_constructor("drn_d_38")
+DRN_D_40 = _make_constructor("drn_d_40")
+DRN_D_54 = _make_constructor("drn_d_54")
+DRN_D_56 = _make_constructor("drn_d_56")
+DRN_D_105 = _make_constructor("drn_d_105")
+DRN_D_107 = _make_constructor("drn_d_107")
+
+
+def DRNSeg(
+    arch: str,
+    classes: int = 19,
+    weights=None,
+    backbone_weights=None,
+    input_tensor=None,
+    input_shape=(None, None, 3),
+    head: str = "reference",
+    activation=None,
+    name: str | None = None,
+) -> keras.Model:
+    """Instantiates DRNSeg: a DRN backbone, a 1x1 classifier `seg` and x8 upsampling,
+    returning per-pixel logits (float32) at the input's height and width.
+
+    Args:
+        arch: the backbone, one of `keras_drn.models.DRN_CONFIGS`.
+        classes: number of classes (19 for Cityscapes, 11 for CamVid).
+        weights: None, "cityscapes" (the authors' models), or a path to a DRNSeg
+            checkpoint (`.pth`/`.pth.tar`, plain or from segment.py's training with its
+            `module.` prefix) or a Keras weights file.
+        backbone_weights: for training, None, "imagenet" or a classifier checkpoint
+            path, loaded into the backbone (segment.py builds DRNSeg on the ImageNet
+            model).
+        head: "reference" (frozen bilinear transposed convolution, as segment.py),
+            "bilinear" (a plain bilinear resize, the lighter deploy head) or "none"
+            (stride-8 logits).
+        activation: None (logits), "softmax" or "log_softmax" (the reference's output).
+    """
+    key = normalize_arch(arch)
+    get_config(key)
+    _check_named_weights(weights, f"drnseg_{key}", classes, classes_matter=True,
+                         what=f"DRNSeg({key!r})")
+    _check_named_weights(backbone_weights, key, None, classes_matter=False,
+                         what=f"the backbone of DRNSeg({key!r})")
+    if weights is not None and backbone_weights is not None:
+        raise ValueError(
+            f"Pass either weights={weights!r} or backbone_weights="
+            f"{backbone_weights!r}, not both: weights= loads the whole model."
+        )
+    model = build_drnseg(key, classes, input_tensor=input_tensor, input_shape=input_shape,
+                         head=head, activation=activation, name=name)
+    if backbone_weights is not None:
+        from keras_drn.weights import transfer_weights
+
+        backbone = DRN(key, include_top=True, weights=backbone_weights,
+                       input_shape=(None, None, 3))
+        transfer_weights(backbone, model, strict=False)
+    _load(model, weights, arch=key, kind="segmentation", model_key=f"drnseg_{key}")
+    return model
+
+
+def _dilation(family: str, dataset: str, weights, input_tensor, input_shape, classes,
+              include_context, classifier_activation, name):
+    model_key = f"{family}_{dataset}"
+    if isinstance(weights, str) and not _is_path(weights) and weights != dataset:
+        raise ValueError(
+            f"Invalid weights={weights!r} for {family}(dataset={dataset!r}): the named "
+            f"weights of this model are {registry.names_for(model_key)}. Use None or "
+            f"a path."
+        )
+    _check_named_weights(weights, model_key, classes, classes_matter=True,
+                         what=f"{family}({dataset!r})")
+    if weights is not None and not include_context and not _is_path(weights):
+        raise ValueError(
+            f"weights={weights!r} holds the front end and the context module; pass "
+            f"include_context=True."
+        )
+    model = build_dilation(
+        dataset, family=family, input_tensor=input_tensor, input_shape=input_shape,
+        classes=classes, include_context=include_context,
+        classifier_activation=classifier_activation, name=name,
+    )
+    _load(model, weights, arch=model_key, kind="caffe", model_key=model_key)
+    return model
+
+
+def Dilation7(dataset="kitti", weights=None, input_tensor=None, input_shape=None,
+              classes=None, include_context=True, classifier_activation=None, name=None):
+    """The KITTI model of Yu & Koltun (ICLR 2016): the dilated VGG-16 front end and a
+    7-layer basic context module (dilations 1,1,2,4,8,1,1). Output at stride 8
+    (predict.py zooms by 8). `weights`: None, "kitti" or a `.caffemodel` path.
+    Inputs: RGB, `preprocess_input(x, dataset="kitti", model="dilation")`."""
+    return _dilation("dilation7", dataset, weights, input_tensor, input_shape, classes,
+                     include_context, classifier_activation, name)
+
+
+def Dilation8(dataset="camvid", weights=None, input_tensor=None, input_shape=None,
+              classes=None, include_context=True, classifier_activation=None, name=None):
+    """The CamVid and PASCAL VOC models: the front end and an 8-layer context module
+    (dilations 1,1,2,4,8,16,1,1), basic for "camvid", large for "pascal_voc".
+    `weights`: None, the dataset's name, or a `.caffemodel` path."""
+    return _dilation("dilation8", dataset, weights, input_tensor, input_shape, classes,
+                     include_context, classifier_activation, name)
+
+
+def Dilation10(dataset="cityscapes", weights=None, input_tensor=None, input_shape=None,
+               classes=None, include_context=True, classifier_activation=None,
+               name=None):
+    """The Cityscapes model: the front end, a 10-layer context module (dilations
+    1,1,2,4,8,16,32,64,1,1) and the in-network x8 bilinear upsampling `ctx_upsample`.
+    `weights`: None, "cityscapes", or a `.caffemodel` path."""
+    return _dilation("dilation10", dataset, weights, input_tensor, input_shape, classes,
+                     include_context, classifier_activation, name)

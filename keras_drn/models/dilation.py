@@ -1,0 +1,192 @@
+"""The ICLR 2016 networks (fyu/dilation): the dilated VGG-16 front end and the context
+module, faithful to the deploy prototxts (valid padding, ceil-mode pooling) so that the
+released caffemodels load.
+
+One deliberate difference: Caffe's models read BGR (cv2.imread); ours take RGB like the
+rest of keras_drn, and the weight converter flips conv1_1's input channels.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from keras_drn.layers import BilinearUpsampling
+from keras_drn.models import validation
+from keras_drn.models.configs import DILATION_CONFIGS
+from keras_drn.models.configs import DilationConfig
+
+# network.py build_frontend_vgg: (channels, convs) per block; pool4/pool5 removed.
+VGG_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+CONTEXT_TYPES = ("basic", "large")
+# dilation8_pascal_voc_deploy.prototxt ct_*: outputs as multiples of the classes.
+LARGE_MULTIPLIERS = (2, 2, 4, 8, 16, 32, 32, 1)
+LARGE_PAD = 33  # on ct_conv1_1 only; every later layer is valid
+
+
+@keras.saving.register_keras_serializable(package="keras_drn")
+class CaffeIdentity(keras.initializers.Initializer):
+    """caffe-dilation's "identity" filler (include/caffe/filler.hpp:267-305).
+
+    Fills N(0, std), then for output j and input k in the same group (of `num_groups`
+    equal groups on each side) sets the kernel centre to num_groups / out_channels. With
+    C -> C and C groups this is the identity plus small noise (paper Sec. 3).
+    Keras kernel layout: (kh, kw, in, out).
+    """
+
+    def __init__(self, num_groups, std=0.01, seed=None):
+        self.num_groups = int(num_groups)
+        self.std = float(std)
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        kh, kw, fan_in, fan_out = shape
+        g = self.num_groups
+        if fan_out % g or fan_in % g:
+            raise ValueError(
+                f"CaffeIdentity: channels ({fan_in} in, {fan_out} out) must be "
+                f"multiples of num_groups={g}."
+            )
+        rng = np.random.default_rng(self.seed)
+        w = rng.normal(0.0, self.std, size=shape)
+        out_group, in_group = fan_out // g, fan_in // g
+        group_of_out = np.arange(fan_out) // out_group
+        group_of_in = np.arange(fan_in) // in_group
+        same = group_of_in[:, None] == group_of_out[None, :]
+        w[kh // 2, kw // 2][same] = g / fan_out
+        return keras.ops.convert_to_tensor(w, dtype=dtype or "float32")
+
+    def get_config(self):
+        return {"num_groups": self.num_groups, "std": self.std, "seed": self.seed}
+
+
+def _conv(x, filters, kernel, *, dilation=1, padding="valid", name, init=None):
+    kwargs = {}
+    if init is not None:
+        kwargs["kernel_initializer"] = init
+    return keras.layers.Conv2D(
+        filters, kernel, dilation_rate=dilation, padding=padding, name=name, **kwargs
+    )(x)
+
+
+def frontend(x, classes, *, dropout=0.5):
+    """The front end (network.py:73-128): VGG-16 convolutions with no padding, 2x2
+    ceil-mode max pooling after blocks 1-3, conv5 dilated by 2, fc6 a 7x7 conv dilated
+    by 4, fc7 1x1, and the 1x1 classifier `final` (named `fc-final` in VOC's
+    prototxt). Output stride 8, and 186 pixels of context lost on each side."""
+    for block, (channels, convs) in enumerate(VGG_BLOCKS, start=1):
+        for i in range(1, convs + 1):
+            x = _conv(x, channels, 3, dilation=2 if block == 5 else 1,
+                      name=f"conv{block}_{i}")
+            x = keras.layers.ReLU(name=f"relu{block}_{i}")(x)
+        if block <= 3:
+            # Caffe rounds pooled sizes up. For a 2x2/2 window that is TF's "same": an
+            # odd size gets one padded (ignored) column at the end.
+            x = keras.layers.MaxPooling2D(2, 2, padding="same", name=f"pool{block}")(x)
+    x = _conv(x, 4096, 7, dilation=4, name="fc6")
+    x = keras.layers.ReLU(name="relu6")(x)
+    x = keras.layers.Dropout(dropout, name="drop6")(x)
+    x = _conv(x, 4096, 1, name="fc7")
+    x = keras.layers.ReLU(name="relu7")(x)
+    x = keras.layers.Dropout(dropout, name="drop7")(x)
+    return _conv(x, classes, 1, name="final",
+                 init=keras.initializers.RandomNormal(stddev=0.001))
+
+
+def context_dilations(layers: int) -> list[int]:
+    """Dilations of the basic module's 3x3 layers (network.py:131-192): two at 1, then
+    2**(i-1) for i = 2..layers-3, then ctx_fc1 at 1; ctx_final is 1x1."""
+    return [1, 1] + [2 ** (i - 1) for i in range(2, layers - 2)] + [1]
+
+
+def context_module(x, classes, *, layers=8, kind="basic", std=0.01):
+    """The context module. Basic: every layer C -> C with padding = dilation, identity
+    initialised. Large: the VOC model's widths (multipliers 2,2,4,8,16,32,32,1), one
+    33-pixel zero pad before the first layer and no padding afterwards."""
+    dilations = context_dilations(layers)
+    names = ["ctx_conv1_1", "ctx_conv1_2"] + [
+        f"ctx_conv{i}_1" for i in range(2, layers - 2)
+    ] + ["ctx_fc1"]
+    if kind == "large":
+        if layers != 8:
+            raise ValueError(
+                f"Invalid context layers={layers} for the large context module: "
+                f"it is defined for 8 layers (dilation8_pascal_voc)."
+            )
+        names = [n.replace("ctx_", "ct_") for n in names]
+        x = keras.layers.ZeroPadding2D(LARGE_PAD, name="ct_pad")(x)
+    for i, (name, dilation) in enumerate(zip(names, dilations)):
+        width = classes * (LARGE_MULTIPLIERS[i] if kind == "large" else 1)
+        x = _conv(x, width, 3, dilation=dilation,
+                  padding="valid" if kind == "large" else "same", name=name,
+                  init=CaffeIdentity(classes, std))
+        relu = name.replace("conv", "relu") if "conv" in name else f"{name}_relu"
+        x = keras.layers.ReLU(name=relu)(x)
+    final = "ct_final" if kind == "large" else "ctx_final"
+    return _conv(x, classes, 1, name=final, init=CaffeIdentity(classes, std))
+
+
+def frontend_output_size(size: int, *, context: str | None = "basic") -> int:
+    """Output rows (or columns) of the front end for an input of `size` pixels:
+    convolutions lose 4, 4, 6, 6, 12 and 24 pixels, pools round up. The basic and large
+    context modules keep the size. Equals (size - 372) / 8 for the deploy tiles."""
+    s = size - 4
+    for loss in (4, 6):
+        s = -(-s // 2) - loss
+    s = -(-s // 2) - 6 - 12 - 24
+    return s
+
+
+def min_input_size() -> int:
+    size = 1
+    while frontend_output_size(size) < 1:
+        size += 1
+    return size
+
+
+def get_dilation_config(dataset: str, family: str | None = None) -> DilationConfig:
+    choices = [k for k, v in DILATION_CONFIGS.items() if family in (None, v.name)]
+    validation.check_choice("dataset", dataset, choices)
+    return DILATION_CONFIGS[dataset]
+
+
+def build_dilation(
+    dataset: str,
+    *,
+    family: str | None = None,
+    input_tensor=None,
+    input_shape=None,
+    classes: int | None = None,
+    context: str | None = None,
+    include_context: bool = True,
+    upsample: bool | None = None,
+    classifier_activation=None,
+    dropout: float = 0.5,
+    name: str | None = None,
+) -> keras.Model:
+    """Builds a Dilation model (random weights): front end, context module, and for
+    Dilation10 the in-network x8 upsampling. Arguments left as None take the dataset's
+    values from `DILATION_CONFIGS`."""
+    config = get_dilation_config(dataset, family)
+    classes = config.classes if classes is None else classes
+    validation.check_classes(classes)
+    context = config.context if context is None else context
+    validation.check_choice("context", context, CONTEXT_TYPES)
+    upsample = config.upsample if upsample is None else upsample
+    validation.check_choice("classifier_activation", classifier_activation,
+                            (None, "softmax"))
+    input_shape = validation.check_input_shape(
+        input_shape, min_size=min_input_size(), what=f"{config.name} (valid padding)"
+    )
+    img_input, input_tensor = validation.make_input(input_tensor, input_shape)
+    x = frontend(img_input, classes, dropout=dropout)
+    if include_context:
+        x = context_module(x, classes, layers=config.context_layers, kind=context)
+    if upsample:
+        x = BilinearUpsampling(8, name="ctx_upsample")(x)
+    if classifier_activation == "softmax":
+        x = keras.layers.Softmax(axis=-1, dtype="float32", name="prob")(x)
+    else:
+        x = keras.layers.Activation("linear", dtype="float32", name="logits")(x)
+    inputs = validation.model_inputs(img_input, input_tensor)
+    return keras.Model(inputs, x, name=name or f"{config.name}_{dataset}")

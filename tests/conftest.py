@@ -1,0 +1,38 @@
+"""Shared test set-up: quiet TensorFlow, a fixed seed, and the torch reference."""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    yield
+    keras.backend.clear_session()
+
+
+@pytest.fixture
+def torch_reference():
+    """The independent PyTorch implementation (tests/torch_reference.py)."""
+    pytest.importorskip("torch")
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    import torch_reference
+
+    return torch_reference
