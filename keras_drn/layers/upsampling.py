@@ -71,7 +71,7 @@ class BilinearUpsampling(keras.layers.Layer):
         # (2f, 2f, C) -> [u', a, v', b, C] with row = f*u' + a; tap u' pairs with
         # x[i - u'], and the padded input below is read at x_pad[i + u] = x[i + u - 1],
         # so u = 1 - u': flip the block axes.
-        kernel = ops.reshape(kernel, (2, f, 2, f, channels))[::-1, :, ::-1, :, :]
+        kernel = ops.flip(ops.reshape(kernel, (2, f, 2, f, channels)), axis=(0, 2))
         kernel = ops.reshape(
             ops.transpose(kernel, (0, 2, 4, 1, 3)), (2, 2, channels, f * f)
         )
