@@ -80,3 +80,32 @@ def test_c58_keeps_the_unused_level7_projection():
     # 1x1 conv 2048 -> 512 and its BN: part of the count and of the checkpoint.
     assert carrier.conv.kernel.shape == (1, 1, 2048, 512)
     assert count(carrier.trainable_weights) == 2048 * 512 + 2 * 512
+
+
+def conv_params(k, cin, cout):
+    return k * k * cin * cout + cout
+
+
+# The VGG-16 convolutions hold 14,714,688 parameters (keras.applications.VGG16 with
+# include_top=False); the front end adds fc6 (7x7, 512 -> 4096), fc7 and the
+# classifier, the context module its layers (prototxt shapes, drn-facts §5.2).
+VGG16_CONV_PARAMS = 14_714_688
+
+
+def dilation_expected(classes, widths, threes):
+    front = (VGG16_CONV_PARAMS + conv_params(7, 512, 4096) + conv_params(1, 4096, 4096)
+             + conv_params(1, 4096, classes))
+    chans = [classes, *widths]
+    context = sum(conv_params(3, a, b) for a, b in zip(chans[:threes], chans[1:threes + 1]))
+    return front + context + conv_params(1, chans[threes], classes)
+
+
+@pytest.mark.parametrize("dataset,expected", [
+    ("camvid", dilation_expected(11, [11] * 7, 7)),
+    ("kitti", dilation_expected(11, [11] * 6, 6)),
+    ("pascal_voc", dilation_expected(21, [42, 42, 84, 168, 336, 672, 672], 7)),
+])
+def test_dilation_parameters(dataset, expected):
+    from keras_drn.models import build_dilation
+
+    assert count(build_dilation(dataset).trainable_weights) == expected
