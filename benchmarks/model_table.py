@@ -32,7 +32,7 @@ def _fmt(value, suffix="") -> str:
 
 def rows() -> list[list[str]]:
     table = []
-    for arch, config in DRN_CONFIGS.items():
+    for arch in DRN_CONFIGS:
         params = _count(build_drn(arch))
         keras.backend.clear_session()
         pub = PUBLISHED.get(arch)
