@@ -1,0 +1,72 @@
+"""Pictures and files made from a prediction: colourised label maps, overlays on the
+image, label PNGs (train ids, and Cityscapes label ids for the benchmark server)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from keras_drn.meta.palettes import palette
+
+
+def colorize(labels, dataset: str = "cityscapes", *, ignore_color=(0, 0, 0)) -> np.ndarray:
+    """(H, W) class ids to an (H, W, 3) uint8 RGB picture in the dataset's colours
+    (255 and unused ids get `ignore_color`)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ValueError(f"Expected an (H, W) label map, received shape {labels.shape}.")
+    if labels.min(initial=0) < 0 or labels.max(initial=0) > 255:
+        raise ValueError(
+            f"Label ids must lie in [0, 255] to be coloured, received "
+            f"[{labels.min()}, {labels.max()}]."
+        )
+    return palette(dataset, ignore_color)[labels.astype(np.uint8)]
+
+
+def overlay(image, labels, dataset: str = "cityscapes", *, alpha: float = 0.5
+            ) -> np.ndarray:
+    """Blends the colourised labels over the (H, W, 3) image: (1 - alpha) * image +
+    alpha * colours, uint8. Pixels labelled 255 (ignore) keep the image."""
+    image = np.asarray(image)
+    labels = np.asarray(labels)
+    if image.shape[:2] != labels.shape:
+        raise ValueError(
+            f"The image is {image.shape[:2]} but the labels are {labels.shape}; they "
+            f"must have the same height and width."
+        )
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"Invalid alpha={alpha!r}: expected a value in [0, 1].")
+    colors = colorize(labels, dataset).astype(np.float32)
+    base = image.astype(np.float32)
+    blend = (1 - alpha) * base + alpha * colors
+    blend = np.where((labels == 255)[..., None], base, blend)
+    return np.clip(np.rint(blend), 0, 255).astype(np.uint8)
+
+
+def save_png(array, path) -> Path:
+    """Writes a uint8 (H, W) or (H, W, 3) array as PNG, atomically (temp + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        Image.fromarray(np.asarray(array)).save(tmp, format="PNG")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_image(path) -> np.ndarray:
+    """Reads an image file as (H, W, 3) uint8 RGB."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"Cannot read the image {path}: {error}") from None
