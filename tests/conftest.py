@@ -21,7 +21,15 @@ def _seed():
     import keras
 
     keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_keras_state():
+    # clear_session runs a full garbage collection (~0.15 s): once per module, not per
+    # test, keeps memory bounded without adding a minute to the suite.
     yield
+    import keras
+
     keras.backend.clear_session()
 
 
