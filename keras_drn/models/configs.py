@@ -7,6 +7,7 @@ blocks per level) and, for what the code does not build, the DRN paper.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
 
 DRN_CHANNELS = (16, 32, 64, 128, 256, 512, 512, 512)  # drn.py:110
 
@@ -25,6 +26,22 @@ class DRNConfig:
     block: str
     layers: tuple[int, ...]
     channels: tuple[int, ...] = DRN_CHANNELS
+
+    def scaled(self, width: float) -> DRNConfig:
+        """This row with every level's channels multiplied by `width` (narrow or wide
+        variants for experiments; only the table's own widths have released weights).
+        DRN-A follows torchvision's ResNet widths and is not scaled."""
+        if width == 1.0:
+            return self
+        if not 0 < width <= 4:
+            raise ValueError(f"Invalid width={width!r}: expected a factor in (0, 4].")
+        if self.arch == "A":
+            raise ValueError(
+                f"Invalid width={width!r} for a DRN-A network: its levels follow "
+                f"torchvision's ResNet widths. Use a B, C or D network."
+            )
+        channels = tuple(max(1, int(round(c * width))) for c in self.channels)
+        return replace(self, channels=channels)
 
     @property
     def expansion(self) -> int:

@@ -34,6 +34,15 @@ def get_config(arch: str) -> DRNConfig:
     return DRN_CONFIGS[key]
 
 
+def resolve_arch(arch) -> tuple[str, DRNConfig]:
+    """(name, row) for a table name such as "drn_d_22", or for a `DRNConfig` row
+    (named "drn_custom")."""
+    if isinstance(arch, DRNConfig):
+        return "drn_custom", arch
+    key = normalize_arch(arch)
+    return key, get_config(key)
+
+
 def normalize_arch(arch) -> str:
     if not isinstance(arch, str):
         raise ValueError(
@@ -180,7 +189,7 @@ def classifier_head(x, config: DRNConfig, classes: int, activation):
 
 
 def build_drn(
-    arch: str,
+    arch: str | DRNConfig,
     *,
     include_top: bool = True,
     input_tensor=None,
@@ -192,8 +201,7 @@ def build_drn(
 ) -> keras.Model:
     """Builds a DRN classifier or backbone (random weights) with the keras.applications
     keywords. `include_top=False` returns the stride-8 map (or its pooled vector)."""
-    key = normalize_arch(arch)
-    config = get_config(key)
+    key, config = resolve_arch(arch)
     if not isinstance(include_top, bool):
         raise ValueError(f"Invalid include_top={include_top!r}: expected True or False.")
     validation.check_classes(classes)

@@ -10,10 +10,10 @@ from keras_drn.layers import BilinearUpsampling
 from keras_drn.layers import CropToReference
 from keras_drn.layers import he_fan_out
 from keras_drn.models import validation
+from keras_drn.models.configs import DRNConfig
 from keras_drn.models.drn import MIN_INPUT_SIZE
 from keras_drn.models.drn import drn_features
-from keras_drn.models.drn import get_config
-from keras_drn.models.drn import normalize_arch
+from keras_drn.models.drn import resolve_arch
 
 # "reference": segment.py's frozen bilinear ConvTranspose2d(16, stride 8, pad 4, one
 #   kernel per class), whose border rows are attenuated by its zero padding.
@@ -41,7 +41,7 @@ class ResizeToReference(keras.layers.Layer):
 
 
 def build_drnseg(
-    arch: str,
+    arch: str | DRNConfig,
     classes: int,
     *,
     input_tensor=None,
@@ -50,14 +50,13 @@ def build_drnseg(
     activation=None,
     name: str | None = None,
 ) -> keras.Model:
-    """Builds DRNSeg with random weights.
+    """Builds DRNSeg with random weights. `arch` is a table name or a `DRNConfig` row.
 
     Layer names: the backbone's as in the classifier (so ImageNet weights transfer by
     name), `seg` for the classifier, `up` for the reference upsampling. The output is
     float32 even under a mixed-precision policy.
     """
-    key = normalize_arch(arch)
-    config = get_config(key)
+    key, config = resolve_arch(arch)
     validation.check_classes(classes)
     validation.check_choice("head", head, HEADS)
     validation.check_choice("activation", activation, ACTIVATIONS)

@@ -1,0 +1,112 @@
+"""Training DRN classifiers on ImageNet, with the recipe of fyu/drn classify.py: SGD
+lr 0.1, momentum 0.9, weight decay 1e-4, batch 256, x0.1 every 30 epochs (90 epochs by
+default; the README trains 120), RandomSizedCrop(224) + flip, validation on the centre
+224 crop of the image resized to 256; top-1 / top-5 error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from keras_drn.data import imagenet
+from keras_drn.training.losses import classification_loss_sum
+from keras_drn.training.models import build_classifier
+from keras_drn.training.trainer import Trainer
+
+RECIPE = dict(arch="drn_d_22", classes=1000, crop_size=(224, 224), batch_size=256,
+              epochs=90, lr=0.1, momentum=0.9, weight_decay=1e-4, lr_mode="step",
+              step=30)
+
+
+@dataclass
+class ClassificationResult:
+    counts: np.ndarray  # [top-1 correct, top-5 correct, examples]
+
+    @property
+    def top1(self) -> float:
+        return float(self.counts[0] / max(self.counts[2], 1))
+
+    @property
+    def top5(self) -> float:
+        return float(self.counts[1] / max(self.counts[2], 1))
+
+    @property
+    def score(self) -> float:
+        return self.top1
+
+    def summary(self) -> str:
+        return (f"top-1 error {100 * (1 - self.top1):.2f}%, top-5 error "
+                f"{100 * (1 - self.top5):.2f}% over {int(self.counts[2])} images")
+
+    def table(self, title: str) -> str:
+        return f"{title}: {self.summary()}"
+
+
+class ClassificationTrainer(Trainer):
+    """Trains a DRN classifier on a ClassificationSource or tfds imagenet2012."""
+
+    def default_class_names(self):
+        return imagenet.class_names_of(self.train_source)
+
+    def create_model(self):
+        config = self.config
+        model = build_classifier(config.arch, config.classes, width=config.width)
+        if config.pretrained:
+            import os
+
+            from keras_drn.models.drn import normalize_arch
+
+            key = normalize_arch(config.arch)
+            if os.path.exists(config.pretrained):
+                from keras_drn.weights import load_weights
+
+                load_weights(model, config.pretrained, arch=key, kind="classifier")
+            else:  # a released name such as "imagenet"
+                from keras_drn.weights import named
+
+                named.load_named_weights(model, key, config.pretrained, arch=key)
+        return model
+
+    def loss_sum(self, labels, outputs):
+        return classification_loss_sum(labels, outputs)
+
+    def train_dataset_fn(self, context, start_step: int):
+        config = self.config
+        return imagenet.train_dataset(
+            self.train_source, global_batch=config.batch_size,
+            crop_size=config.crop_size[0], seed=config.seed, start_step=start_step,
+            input_context=context, flip=config.flip,
+            num_parallel_calls=self.parallel_calls)
+
+    def eval_dataset_fn(self, context, global_batch: int):
+        crop = self.config.crop_size[0]
+        return imagenet.eval_dataset(self.val_source, global_batch=global_batch,
+                                     input_context=context, crop_size=crop,
+                                     resize=int(round(crop * 256 / 224)))
+
+    def eval_replica(self, images, labels):
+        logits = tf.cast(self.model(images, training=False), tf.float32)
+        labels = tf.cast(labels, tf.int32)
+        valid = labels >= 0
+        safe = tf.where(valid, labels, 0)
+        k = min(5, self.config.classes)
+        top1 = tf.nn.in_top_k(safe, logits, 1) & valid
+        top5 = tf.nn.in_top_k(safe, logits, k) & valid
+        counts = tf.stack([tf.reduce_sum(tf.cast(top1, tf.int64)),
+                           tf.reduce_sum(tf.cast(top5, tf.int64)),
+                           tf.reduce_sum(tf.cast(valid, tf.int64))])
+        return counts, tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+    def eval_result(self, counts):
+        return ClassificationResult(counts)
+
+    def report_validation(self, result, step, sample) -> None:
+        self.summaries.scalars("validation", step, {
+            "top1_error": 1 - result.top1, "top5_error": 1 - result.top5})
+
+    def report_final(self, result, run) -> dict:
+        self._say(f"\nValidation on {self.val_source.description} after {run['steps']} "
+                  f"steps: {result.summary()}")
+        return {"top1_error": 1 - result.top1, "top5_error": 1 - result.top5}
