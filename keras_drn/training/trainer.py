@@ -40,6 +40,7 @@ from keras_drn.training.losses import global_mean
 from keras_drn.training.losses import segmentation_loss_sum
 from keras_drn.training.models import build_segmenter
 from keras_drn.training.models import with_synchronized_batchnorm
+from keras_drn.training.optimizers import TorchSGD
 from keras_drn.training.progress import Progress
 from keras_drn.training.progress import format_duration
 from keras_drn.training.schedules import DRNSchedule
@@ -182,10 +183,10 @@ class Trainer:
                 epochs=config.epochs, step=config.step,
                 per_iteration=config.lr_per_iteration,
                 warmup_epochs=config.warmup_epochs)
-            # Weight decay is added to the loss (coupled L2, as torch.optim.SGD's
-            # weight_decay), not Keras' decoupled `weight_decay` argument.
-            optimizer = keras.optimizers.SGD(learning_rate=self.schedule,
-                                             momentum=config.momentum)
+            # PyTorch's momentum rule (the schedule changes the rate every epoch,
+            # where Keras' SGD would diverge from segment.py); weight decay is added
+            # to the loss (coupled L2, as torch.optim.SGD's weight_decay).
+            optimizer = TorchSGD(learning_rate=self.schedule, momentum=config.momentum)
             if config.mixed_precision == "float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             optimizer.build(model.trainable_variables)
