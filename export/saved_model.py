@@ -1,0 +1,70 @@
+"""Export a DRNSeg model as a TensorFlow SavedModel (TensorFlow Serving, tf.saved_model).
+
+    python export/saved_model.py --arch drn_d_22 --classes 19 --weights W --output DIR
+
+Signatures: `serving_default` (uint8 RGB `images` [N, H, W, 3] of any size -> int32
+`labels` [N, H, W] and float32 `probabilities` [N, H, W, C]), `serving_bytes` (encoded
+PNG/JPEG `image_bytes` [N] -> the same) and `serving_logits` (`images` -> `logits`). The
+dataset's mean/std are applied inside. Check it with
+`saved_model_cli show --dir DIR --all`.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# This folder (sys.path[0] when run by path) holds tflite.py and saved_model.py, which
+# must not shadow packages of those names; the checkout root takes its place.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0]) == _HERE:
+    sys.path[0] = os.path.dirname(_HERE)
+
+
+def parse_args(argv=None):
+    from keras_drn.export import arguments
+
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    arguments.add_model_arguments(parser)
+    parser.add_argument("--output", required=True, help="the SavedModel directory.")
+    parser.add_argument("--input-size", default=None,
+                        help="HEIGHTxWIDTH to fix the input size (default: any size).")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --output directory.")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from keras_drn.export import arguments
+    from keras_drn.export.saved_model import export_saved_model
+    from keras_drn.export.serving import check_input_size
+    from keras_drn.export.tflite import parse_input_size
+
+    input_shape = (None, None, 3)
+    try:
+        if args.input_size:
+            size = check_input_size(parse_input_size(args.input_size), args.head)
+            input_shape = (*size, 3)
+        if os.path.exists(args.output) and not args.overwrite:
+            raise ValueError(f"--output {args.output!r} exists; pass --overwrite to "
+                             f"replace it.")
+    except ValueError as error:
+        arguments.fail(str(error))
+    model = arguments.build_model(args, input_shape=input_shape)
+    start = time.perf_counter()
+    export_saved_model(model, args.output, dataset=args.dataset, overwrite=args.overwrite,
+                       extra_metadata={"arch": args.arch, "weights": args.weights})
+    print(f"wrote {args.output} in {time.perf_counter() - start:.1f} s; signatures "
+          f"serving_default, serving_bytes, serving_logits "
+          f"(saved_model_cli show --dir {args.output} --all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""One latency measurement in a fresh process (run by `keras_drn.export.latency`).
+
+Run as a script (`python latency_worker.py SPEC_JSON`), not as a module, so that a
+LiteRT measurement imports only numpy and `ai_edge_litert`, as an app would: importing
+any `keras_drn` module would import Keras and TensorFlow and inflate the memory figure.
+Prints one JSON line: load time, first run, warm-up, per-run times, resident memory.
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+
+# Run by path, this folder is sys.path[0]; its module names (tflite.py, metadata.py...)
+# must not shadow top-level packages that the runtimes import.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import numpy as np  # noqa: E402
+
+
+def _rss_mib() -> float:
+    """Current resident set size (Linux /proc), MiB; NaN elsewhere."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _peak_mib() -> float:
+    """Peak resident set size, MiB. On Linux VmHWM, which belongs to the address space
+    and so starts afresh at exec; ru_maxrss would carry over the parent's peak (the
+    worker is forked from a process that holds a whole model)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _tflite(spec, image):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=spec["path"], num_threads=spec["threads"])
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]
+    out = interpreter.get_output_details()[0]
+    batch = image[None].astype(inp["dtype"])
+
+    def run():
+        interpreter.set_tensor(inp["index"], batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(out["index"])
+
+    return run
+
+
+def _tensorflow(threads):
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    return tf
+
+
+def _saved_model(spec, image):
+    tf = _tensorflow(spec["threads"])
+    loaded = tf.saved_model.load(spec["path"])
+    fn = loaded.signatures[spec.get("signature", "serving_logits")]
+    batch = tf.constant(image[None])
+    return lambda: fn(images=batch)
+
+
+def _keras(spec, image):
+    _tensorflow(spec["threads"])
+    import keras_drn
+
+    height, width = image.shape[:2]
+    model = keras_drn.DRNSeg(spec["arch"], classes=spec["classes"], head=spec["head"],
+                             input_shape=(height, width, 3))
+    model.load_weights(spec["path"])
+    dataset = spec.get("dataset", "cityscapes")
+    # What a Keras user runs: normalise, then the compiled predict function.
+    return lambda: model.predict_on_batch(
+        keras_drn.preprocess_input(image[None], dataset=dataset)
+    )
+
+
+RUNNERS = {"tflite": _tflite, "saved_model": _saved_model, "keras": _keras}
+
+
+def main(argv) -> dict:
+    spec = json.loads(argv[1])
+    image = np.load(spec["image"])
+    baseline = _rss_mib()
+    start = time.perf_counter()
+    run = RUNNERS[spec["kind"]](spec, image)
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    run()
+    first_s = time.perf_counter() - start
+    for _ in range(spec["warmup"]):
+        run()
+    times = []
+    for _ in range(spec["runs"]):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return {
+        "load_s": load_s, "first_s": first_s, "times_s": times,
+        "baseline_rss_mib": baseline, "peak_rss_mib": _peak_mib(),
+        "tensorflow_imported": "tensorflow" in sys.modules,
+    }
+
+
+if __name__ == "__main__":
+    print("KERAS_DRN_LATENCY " + json.dumps(main(sys.argv)), flush=True)

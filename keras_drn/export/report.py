@@ -1,0 +1,126 @@
+"""Export every artifact of a model and report parity and latency side by side.
+
+Used by `export/report.py` (all artifacts) and `export/tflite.py --report` (one).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from keras_drn.export import latency as latency_lib
+from keras_drn.export import parity as parity_lib
+from keras_drn.export.runtime import LiteRTSegmenter
+from keras_drn.export.runtime import SavedModelSegmenter
+from keras_drn.export.saved_model import export_saved_model
+from keras_drn.export.tflite import convert_to_tflite
+from keras_drn.export.tflite import write_tflite
+
+
+@dataclass
+class Artifact:
+    name: str
+    kind: str  # "saved_model" or "tflite"
+    quantize: str  # "saved_model" for the SavedModel, else the TFLite mode
+    path: str
+    outputs: str = "logits"
+    seconds: float = 0.0  # export time
+
+
+def tflite_name(quantize: str, outputs: str, integer_io: bool = False) -> str:
+    suffix = "" if outputs == "logits" else f"_{outputs}"
+    io = "_integer_io" if integer_io else ""
+    return f"{'float32' if quantize == 'none' else quantize}{suffix}{io}"
+
+
+def export_all(model: keras.Model, output_dir: str, *, input_size, quantize_modes,
+               outputs: str = "logits", dataset: str = "cityscapes",
+               calibration=None, integer_io: bool = False, saved_model: bool = True,
+               reuse: bool = False, log=print) -> list[Artifact]:
+    """Writes the SavedModel (`saved_model/`) and one `.tflite` per quantize mode into
+    `output_dir`; returns what was written. With `reuse`, artifacts already there are
+    kept as they are (they must come from the same model)."""
+    os.makedirs(output_dir, exist_ok=True)
+    artifacts = []
+    if saved_model:
+        path = os.path.join(output_dir, "saved_model")
+        start = time.perf_counter()
+        if reuse and os.path.isdir(path):
+            log(f"reusing {path}")
+        else:
+            export_saved_model(model, path, dataset=dataset, overwrite=True)
+            log(f"wrote {path} ({time.perf_counter() - start:.1f} s)")
+        artifacts.append(Artifact("SavedModel", "saved_model", "saved_model", path,
+                                  seconds=time.perf_counter() - start))
+    for mode in quantize_modes:
+        io = integer_io and mode == "int8"
+        name = tflite_name(mode, outputs, io)
+        path = os.path.join(output_dir, f"{model.name}_{name}.tflite")
+        start = time.perf_counter()
+        if reuse and os.path.isfile(path):
+            log(f"reusing {path}")
+        else:
+            content = convert_to_tflite(
+                model, input_size, quantize=mode, outputs=outputs, dataset=dataset,
+                representative_images=calibration if mode == "int8" else None,
+                integer_io=io,
+            )
+            write_tflite(content, path)
+            log(f"wrote {path} ({len(content) / 2**20:.1f} MiB, "
+                f"{time.perf_counter() - start:.1f} s)")
+        artifacts.append(Artifact(f"TFLite {name}", "tflite", mode, path, outputs,
+                                  seconds=time.perf_counter() - start))
+    return artifacts
+
+
+def parity(model: keras.Model, artifacts: list[Artifact], images: list[np.ndarray], *,
+           dataset: str, threads: int | None = None) -> list[parity_lib.ParityResult]:
+    """Parity of every artifact against `model` on `images` (uint8, export size)."""
+    reference = parity_lib.keras_logits(model, images, dataset)
+    results = []
+    for artifact in artifacts:
+        diff_reference = None
+        if artifact.kind == "saved_model":
+            runner = SavedModelSegmenter(artifact.path, outputs="logits")
+        else:
+            runner = LiteRTSegmenter(artifact.path, num_threads=threads)
+            logits_range = runner.metadata.get("logits_range")
+            if logits_range is not None and runner.outputs == "logits":
+                diff_reference = parity_lib.keras_logits(
+                    model, images, dataset, logits_range=logits_range)
+        results.append(parity_lib.measure(
+            artifact.name, artifact.quantize, runner, images, reference,
+            diff_reference=diff_reference,
+        ))
+    return results
+
+
+def latency(model: keras.Model, artifacts: list[Artifact], image: np.ndarray, *,
+            arch: str, classes: int, head: str, dataset: str, threads: int,
+            runs: int = 20, warmup: int = 3, include_keras: bool = True,
+            log=print) -> list[latency_lib.LatencyResult]:
+    """Latency of Keras (rebuilt in the worker from saved weights) and of every
+    artifact, each in a fresh process, on the same image and threads."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="keras_drn_report_") as workdir:
+        specs = []
+        if include_keras:
+            weights = os.path.join(workdir, "model.weights.h5")
+            model.save_weights(weights)
+            specs.append(("Keras (predict_on_batch)", {
+                "kind": "keras", "path": weights, "arch": arch, "classes": classes,
+                "head": head, "dataset": dataset,
+            }))
+        for artifact in artifacts:
+            specs.append((artifact.name, {"kind": artifact.kind, "path": artifact.path}))
+        for name, spec in specs:
+            result = latency_lib.measure(name, spec, image, threads=threads, runs=runs,
+                                         warmup=warmup)
+            log(f"timed {name}: median {result.median_ms:.1f} ms")
+            results.append(result)
+    return results

@@ -1,0 +1,136 @@
+"""Running exported models: a `.tflite` through LiteRT (`ai_edge_litert`), a SavedModel
+through TensorFlow. Both take uint8 RGB images and return float32 logits or labels, so
+the parity and latency reports can treat every artifact alike.
+
+The LiteRT side needs only numpy and `ai_edge_litert`; TensorFlow is imported for
+SavedModels only. (Importing any `keras_drn` module imports Keras, and so TensorFlow,
+through the package's `__init__`; the latency worker therefore runs LiteRT without
+`keras_drn` to measure what an app would hold in memory.)
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from keras_drn.export.metadata import read_metadata
+
+
+def default_threads() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class LiteRTSegmenter:
+    """A `.tflite` DRNSeg export on the LiteRT interpreter (XNNPACK on CPU).
+
+    Args:
+        model: path to the `.tflite` file, or its bytes.
+        num_threads: interpreter threads (default: the cores available).
+
+    Call it with one uint8 RGB image `(H, W, 3)` (or `(1, H, W, 3)`) of the model's input
+    size; it returns float32 logits `(H', W', C)` (dequantised when the model's output
+    is int8) or uint8 labels `(H, W)`, as the model's `outputs` say.
+    """
+
+    def __init__(self, model, num_threads: int | None = None):
+        if isinstance(model, (bytes, bytearray)):
+            content, self.path = bytes(model), None
+        else:
+            self.path = os.fspath(model)
+            if not os.path.isfile(self.path):
+                raise FileNotFoundError(
+                    f"No TFLite model at {self.path!r}; export one with "
+                    f"`python export/tflite.py ... --output {self.path}`."
+                )
+            with open(self.path, "rb") as f:
+                content = f.read()
+        self.metadata = read_metadata(content) or {}
+        self.num_threads = num_threads or default_threads()
+        self.interpreter = Interpreter(model_content=content, num_threads=self.num_threads)
+        self.interpreter.allocate_tensors()
+        self._input = self.interpreter.get_input_details()[0]
+        self._output = self.interpreter.get_output_details()[0]
+        shape = tuple(int(s) for s in self._input["shape"])
+        if len(shape) != 4 or shape[0] != 1 or shape[3] != 3:
+            raise ValueError(
+                f"{self._describe()} takes input shape {shape}; expected a keras_drn "
+                f"export with input [1, H, W, 3]."
+            )
+        self.input_size = shape[1:3]
+        self.outputs = "labels" if len(self._output["shape"]) == 3 else "logits"
+
+    def _describe(self) -> str:
+        return f"TFLite model {self.path!r}" if self.path else "The TFLite model"
+
+    def check_image(self, image) -> np.ndarray:
+        """The image as a uint8 `(1, H, W, 3)` batch, or a clear error."""
+        image = np.asarray(image)
+        if image.ndim == 4 and image.shape[0] == 1:
+            image = image[0]
+        height, width = self.input_size
+        if image.ndim == 2 or (image.ndim == 3 and image.shape[-1] != 3):
+            channels = 1 if image.ndim == 2 else image.shape[-1]
+            raise ValueError(
+                f"The image has {channels} channel(s) (shape {image.shape}); "
+                f"{self._describe()} takes RGB images with 3 channels. Convert it to "
+                f"RGB first (e.g. PIL's Image.convert('RGB'))."
+            )
+        if image.ndim != 3:
+            raise ValueError(
+                f"Expected one RGB image of shape (H, W, 3), received shape "
+                f"{image.shape}."
+            )
+        if image.shape[:2] != (height, width):
+            raise ValueError(
+                f"The image is {image.shape[0]}x{image.shape[1]} (HxW); "
+                f"{self._describe()} was exported for {height}x{width}. Resize or crop "
+                f"it to {height}x{width} (run_tflite.py --resize does so and maps the "
+                f"labels back), or export a model for this size."
+            )
+        if image.dtype != np.uint8:
+            if image.min() < 0 or image.max() > 255:
+                raise ValueError(
+                    f"The image holds values in [{image.min()}, {image.max()}]; expected "
+                    f"uint8 RGB pixels in [0, 255] (the model normalises inside)."
+                )
+            image = image.astype(np.uint8)
+        return image[None]
+
+    def __call__(self, image) -> np.ndarray:
+        batch = self.check_image(image)
+        self.interpreter.set_tensor(self._input["index"], batch)
+        self.interpreter.invoke()
+        out = self.interpreter.get_tensor(self._output["index"])[0]
+        if self.outputs == "labels":
+            return out
+        scale, zero_point = self._output["quantization"]
+        if scale:  # int8 logits (integer_io): dequantise
+            return (out.astype(np.float32) - zero_point) * np.float32(scale)
+        return out.astype(np.float32, copy=False)
+
+
+class SavedModelSegmenter:
+    """A keras_drn SavedModel (`serving_logits` / `serving_default` signatures) with
+    the same call convention as `LiteRTSegmenter`: one uint8 image, float32 logits or
+    int32 labels."""
+
+    def __init__(self, path: str, outputs: str = "logits"):
+        import tensorflow as tf
+
+        self.path = os.fspath(path)
+        self._tf = tf
+        self.loaded = tf.saved_model.load(self.path)
+        self.outputs = outputs
+        key = "serving_logits" if outputs == "logits" else "serving_default"
+        self._fn = self.loaded.signatures[key]
+
+    def __call__(self, image) -> np.ndarray:
+        batch = self._tf.constant(np.asarray(image, np.uint8)[None])
+        result = self._fn(images=batch)
+        return result[self.outputs][0].numpy()
