@@ -2,53 +2,45 @@
 
 Every network of *Multi-Scale Context Aggregation by Dilated Convolutions* (Yu & Koltun,
 ICLR 2016) and *Dilated Residual Networks* (Yu, Koltun & Funkhouser, CVPR 2017) behind
-the keras.applications API.
+the keras.applications API, with the authors' weights, training, evaluation and export.
+
+Attributes are imported on first use, so `import keras_drn.meta` or running a TFLite
+model (`keras_drn.export.runtime`) does not load Keras or TensorFlow.
 """
 
-from keras_drn.applications import DRN
-from keras_drn.applications import DRN_A_18
-from keras_drn.applications import DRN_A_34
-from keras_drn.applications import DRN_A_50
-from keras_drn.applications import DRN_B_26
-from keras_drn.applications import DRN_C_26
-from keras_drn.applications import DRN_C_42
-from keras_drn.applications import DRN_C_58
-from keras_drn.applications import DRN_D_22
-from keras_drn.applications import DRN_D_24
-from keras_drn.applications import DRN_D_38
-from keras_drn.applications import DRN_D_40
-from keras_drn.applications import DRN_D_54
-from keras_drn.applications import DRN_D_56
-from keras_drn.applications import DRN_D_105
-from keras_drn.applications import DRN_D_107
-from keras_drn.applications import Dilation7
-from keras_drn.applications import Dilation8
-from keras_drn.applications import Dilation10
-from keras_drn.applications import DRNSeg
-from keras_drn.preprocessing import preprocess_input
-from keras_drn.version import __version__
+from keras_drn._lazy import lazy_exports
+from keras_drn.version import __version__  # noqa: F401  (re-exported)
 
-__all__ = [
-    "DRN",
-    "DRN_A_18",
-    "DRN_A_34",
-    "DRN_A_50",
-    "DRN_B_26",
-    "DRN_C_26",
-    "DRN_C_42",
-    "DRN_C_58",
-    "DRN_D_22",
-    "DRN_D_24",
-    "DRN_D_38",
-    "DRN_D_40",
-    "DRN_D_54",
-    "DRN_D_56",
-    "DRN_D_105",
-    "DRN_D_107",
-    "DRNSeg",
-    "Dilation7",
-    "Dilation8",
-    "Dilation10",
-    "__version__",
-    "preprocess_input",
-]
+_EXPORTS = {
+    "DRN": "keras_drn.applications",
+    "DRN_A_18": "keras_drn.applications",
+    "DRN_A_34": "keras_drn.applications",
+    "DRN_A_50": "keras_drn.applications",
+    "DRN_B_26": "keras_drn.applications",
+    "DRN_C_26": "keras_drn.applications",
+    "DRN_C_42": "keras_drn.applications",
+    "DRN_C_58": "keras_drn.applications",
+    "DRN_D_22": "keras_drn.applications",
+    "DRN_D_24": "keras_drn.applications",
+    "DRN_D_38": "keras_drn.applications",
+    "DRN_D_40": "keras_drn.applications",
+    "DRN_D_54": "keras_drn.applications",
+    "DRN_D_56": "keras_drn.applications",
+    "DRN_D_105": "keras_drn.applications",
+    "DRN_D_107": "keras_drn.applications",
+    "DRNSeg": "keras_drn.applications",
+    "Dilation7": "keras_drn.applications",
+    "Dilation8": "keras_drn.applications",
+    "Dilation10": "keras_drn.applications",
+    "preprocess_input": "keras_drn.preprocessing",
+    "MS_SCALES": "keras_drn.inference",
+    "Predictor": "keras_drn.inference",
+    "predict_images": "keras_drn.inference",
+    "predict_labels": "keras_drn.inference",
+    "predict_logits": "keras_drn.inference",
+    "score_model": "keras_drn.inference",
+    "evaluate_folder": "keras_drn.evaluation",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted([*__all__, '__version__'])
