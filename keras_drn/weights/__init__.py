@@ -16,6 +16,7 @@ _EXPORTS = {
     "assign_state_dict": "keras_drn.weights.convert",
     "convert_caffe_blobs": "keras_drn.weights.convert",
     "convert_state_dict": "keras_drn.weights.convert",
+    "export_state_dict": "keras_drn.weights.convert",
     "strip_wrappers": "keras_drn.weights.convert",
     "torch_key_map": "keras_drn.weights.convert",
     "WeightsDownloadError": "keras_drn.weights.download",

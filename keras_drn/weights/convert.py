@@ -253,6 +253,36 @@ def convert_state_dict(model: keras.Model, state: Mapping, *, arch: str, kind: s
     return _convert(model, slots, flat, optional, source)
 
 
+def _inverse(transform, config_arch: str):
+    """Keras layout back to the reference's, for `export_state_dict`."""
+    if transform is _conv_kernel:
+        return lambda w: np.transpose(w, (3, 2, 0, 1))
+    if transform is _dense_kernel:
+        if config_arch == "A":  # torchvision's Linear: [out, in]
+            return lambda w: np.transpose(w)
+        return lambda w: np.transpose(w)[:, :, None, None]  # drn.py's 1x1 conv fc
+    if transform is _up_kernel:
+        return lambda w: np.transpose(w, (2, 0, 1))[:, None]
+    if transform is _same:
+        return _same
+    raise TypeError(f"No inverse for {transform!r}.")
+
+
+def export_state_dict(model: keras.Model, *, arch: str, kind: str) -> dict[str, np.ndarray]:
+    """The weights of `model` as a state dict of the reference (fyu/drn drn.py for
+    kind "classifier", segment.py's DRNSeg for "segmentation"): the same keys and
+    layouts as the authors' checkpoints, so that
+    `torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in ...})` loads it
+    strictly (PyTorch adds `num_batches_tracked` itself). The inverse of
+    `assign_state_dict`."""
+    config = get_config(arch)
+    state = {}
+    for slot in torch_key_map(model, arch, kind):
+        value = np.asarray(keras.ops.convert_to_numpy(slot.variable), dtype=np.float32)
+        state[slot.key] = np.ascontiguousarray(_inverse(slot.transform, config.arch)(value))
+    return state
+
+
 def assign_arrays(model: keras.Model, arrays: Mapping[str, np.ndarray], *, kind: str,
                   source: str = "weights") -> None:
     """Loads `{"<layer>/<weight>": array}` (Keras layout, as `convert_*` return) into
