@@ -32,7 +32,7 @@ setup(
         # The models alone run on any Keras backend; training, data and export use
         # TensorFlow.
         "tf": ["tensorflow>=2.21", "tensorboard>=2.21", "tensorflow-datasets>=4.9",
-               "importlib_resources>=6"],
+               "importlib_resources>=6", "scipy>=1.11"],
         "export": ["tensorflow>=2.21", "ai-edge-litert>=2.0"],
         "plots": ["matplotlib>=3.8"],
         "test": ["pytest>=8", "torch==2.13.0", "cityscapesscripts>=2.2", "ruff>=0.6"],
