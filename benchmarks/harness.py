@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import resource
 import statistics
 import time
 import traceback
@@ -40,19 +39,6 @@ class Result:
         return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
 
 
-def peak_rss_mib() -> float:
-    """This process's peak resident memory. VmHWM belongs to the address space, which
-    exec replaces; ru_maxrss would carry over the parent's peak across fork + exec."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def _worker(conn, factory, kwargs, threads):
     # Threads are pinned before any framework initialises.
     os.environ["OMP_NUM_THREADS"] = str(threads)
@@ -70,6 +56,9 @@ def _worker(conn, factory, kwargs, threads):
     while True:
         command, count = conn.recv()
         if command == "stop":
+            # VmHWM (numpy-only module: the worker stays free of other imports)
+            from keras_drn.export.latency_worker import peak_rss_mib
+
             conn.send(("peak", peak_rss_mib()))
             return
         times = []

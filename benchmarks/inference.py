@@ -27,19 +27,63 @@ KERAS_MODES = {"keras_eager": "eager", "keras_predict": "predict",
                "keras_function": "function", "keras_xla": "xla"}
 
 
-def make_weights(arch, classes, path, seed=0):
-    """A reference-layout DRNSeg state dict with non-trivial BN statistics and a
-    classifier scaled so that the logits are decisive (argmax agreement is then a
-    meaningful check rather than a coin toss between near-ties)."""
-    import torch
-    import torch_reference
+def prepare_weights(arch, classes, weights, directory, seed=0):
+    """Writes the benchmark's weights as a reference-layout state dict (`.pth` for the
+    PyTorch reference, `.npz` for the Keras workers) and returns the Keras model.
 
-    torch.manual_seed(seed)
-    model = torch_reference.TorchDRNSeg(
-        torch_reference.randomize_bn(torch_reference.build(arch), seed), classes)
-    state = model.state_dict()
-    torch.save(state, path)
-    np.savez(path.replace(".pth", ".npz"), **{k: v.numpy() for k, v in state.items()})
+    `weights` is a DRNSeg weights file (e.g. a short synthetic training run of
+    train/cityscapes.py, so that predictions are decisive and argmax agreement means
+    something), or None for the reference's random initialisation with non-trivial BN
+    statistics (fine for speed; int8 agreement is then not meaningful)."""
+    import torch
+
+    from keras_drn.models import build_drnseg
+    from keras_drn.weights import export_state_dict
+    from keras_drn.weights import load_weights
+
+    model = build_drnseg(arch, classes)
+    if weights:
+        load_weights(model, weights, arch=arch, kind="segmentation")
+    else:
+        rng = np.random.default_rng(seed)
+        for layer in model.layers:
+            if hasattr(layer, "moving_variance"):
+                c = layer.moving_variance.shape[0]
+                layer.moving_mean.assign(0.2 * rng.standard_normal(c).astype("float32"))
+                layer.moving_variance.assign((0.5 + rng.random(c)).astype("float32"))
+    state = export_state_dict(model, arch=arch, kind="segmentation")
+    path = os.path.join(directory, f"{arch}.pth")
+    torch.save({k: torch.from_numpy(v) for k, v in state.items()}, path)
+    np.savez(path.replace(".pth", ".npz"), **state)
+    return model, path
+
+
+def prepare_artifacts(model, names, height, width, directory, calibration):
+    """Exports the deployment variants named in `names` for a fixed input size."""
+    from keras_drn.export import convert_to_tflite
+    from keras_drn.export import export_saved_model
+    from keras_drn.export import representative_images
+    from keras_drn.export import write_tflite
+
+    artifacts = {}
+    if "savedmodel" in names:
+        path = os.path.join(directory, "savedmodel")
+        if not os.path.exists(path):
+            export_saved_model(model, path)
+        artifacts["savedmodel"] = path
+    for name in names:
+        if not name.startswith("tflite_"):
+            continue
+        quantize = name[len("tflite_"):]
+        path = os.path.join(directory, f"{name}.tflite")
+        images = (representative_images((height, width), count=calibration)
+                  if quantize == "int8" else None)
+        content = convert_to_tflite(model, (height, width), quantize=quantize,
+                                    representative_images=images)
+        write_tflite(content, path)
+        artifacts[name] = path
+        print(f"  {name}: {len(content) / 2**20:.1f} MiB", flush=True)
+    return artifacts
 
 
 def machine() -> str:
@@ -55,7 +99,11 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def variant_list(names, arch, classes, height, width, state_path, input_dir, extra):
+DEPLOYED = ("savedmodel", "tflite_none", "tflite_float16", "tflite_dynamic",
+            "tflite_int8")
+
+
+def variant_list(names, arch, classes, height, width, state_path, input_dir, artifacts):
     out = []
     for name in names:
         common = dict(arch=arch, classes=classes, height=height, width=width,
@@ -65,28 +113,37 @@ def variant_list(names, arch, classes, height, width, state_path, input_dir, ext
         elif name in KERAS_MODES:
             out.append((name, variants.keras_variant,
                         dict(common, mode=KERAS_MODES[name])))
-        elif name in extra:
-            factory, kwargs = extra[name]
-            out.append((name, factory, dict(common, **kwargs)))
+        elif name == "savedmodel":
+            out.append((name, variants.savedmodel_variant,
+                        dict(common, artifact=artifacts[name])))
+        elif name.startswith("tflite_"):
+            out.append((name, variants.tflite_variant,
+                        dict(common, artifact=artifacts[name])))
         else:
-            raise SystemExit(f"Unknown variant {name!r}.")
+            raise SystemExit(f"Unknown variant {name!r}; known: torch, "
+                             f"{', '.join(KERAS_MODES)}, {', '.join(DEPLOYED)}.")
     return out
 
 
-def main(argv=None, extra_variants=None):
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archs", nargs="+", default=["drn_d_22", "drn_c_26"])
     parser.add_argument("--sizes", nargs="+", default=["512x1024", "1024x2048"])
     parser.add_argument("--classes", type=int, default=19)
     parser.add_argument("--variants", nargs="+",
-                        default=["torch", *KERAS_MODES])
+                        default=["torch", "keras_eager", "keras_function", "keras_xla",
+                                 *DEPLOYED])
+    parser.add_argument("--weights", nargs="*", default=[], metavar="ARCH=FILE",
+                        help="DRNSeg weights per architecture (default: random)")
+    parser.add_argument("--calibration", type=int, default=16,
+                        help="int8 calibration images")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--per-round", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--output-dir", default=os.path.join(HERE, "results"))
     args = parser.parse_args(argv)
-    extra = extra_variants or {}
+    weights = dict(item.split("=", 1) for item in args.weights)
     os.makedirs(args.output_dir, exist_ok=True)
     rows = []
     from keras_drn.models import build_drnseg
@@ -94,18 +151,19 @@ def main(argv=None, extra_variants=None):
 
     with tempfile.TemporaryDirectory() as tmp:
         for arch in args.archs:
-            state = os.path.join(tmp, f"{arch}.pth")
-            make_weights(arch, args.classes, state)
+            model, state = prepare_weights(arch, args.classes, weights.get(arch), tmp)
             for size in args.sizes:
                 h, w = (int(v) for v in size.split("x"))
                 flops = count_flops(build_drnseg(arch, args.classes, input_shape=(h, w, 3)))
                 input_dir = os.path.join(tmp, f"{h}x{w}")
                 os.makedirs(input_dir, exist_ok=True)
                 variants.write_inputs(input_dir, h, w)
+                artifacts = prepare_artifacts(model, args.variants, h, w, input_dir,
+                                              args.calibration)
                 print(f"\n== {arch} {h}x{w}: {flops / 1e9:.1f} GFLOP per image", flush=True)
                 results = harness.run_side_by_side(
                     variant_list(args.variants, arch, args.classes, h, w, state, input_dir,
-                                 extra),
+                                 artifacts),
                     rounds=args.rounds, per_round=args.per_round, warmup=args.warmup,
                     threads=args.threads)
                 ref = results.get("torch")
@@ -147,11 +205,14 @@ def _cell(value):
     return str(value)
 
 
-def write_outputs(rows, out_dir, stem):
-    header = [title for _, title in COLUMNS]
+def write_outputs(rows, out_dir, stem, columns=None):
+    """Prints the table and writes `<stem>.md`, `.csv` and `.png` under `out_dir`."""
+    columns = columns or COLUMNS
+    header = [title for _, title in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        lines.append("| " + " | ".join(_cell(row[key]) for key, _ in COLUMNS) + " |")
+        lines.append("| " + " | ".join(_cell(row.get(key, float("nan")))
+                                       for key, _ in columns) + " |")
     table = "\n".join(lines)
     text = f"Machine: {machine()}\n\n{table}\n"
     print("\n" + text)
@@ -161,10 +222,11 @@ def write_outputs(rows, out_dir, stem):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    plot(rows, os.path.join(out_dir, f"{stem}.png"))
+    plot(rows, os.path.join(out_dir, f"{stem}.png"),
+         title=f"{stem.replace('_', ' ')}: median ms, lower is better")
 
 
-def plot(rows, path):
+def plot(rows, path, title):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,10 +245,10 @@ def plot(rows, path):
         ax.bar(np.arange(len(groups)) + i * width, values, width, label=name)
     ax.set_xticks(np.arange(len(groups)) + width * (len(names) - 1) / 2)
     ax.set_xticklabels([f"{a}\n{s}" for a, s in groups])
-    ax.set_ylabel("median latency (ms), batch 1")
+    ax.set_ylabel("median ms")
     ax.set_yscale("log")
     ax.legend(fontsize=8)
-    ax.set_title("DRNSeg inference, lower is better")
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

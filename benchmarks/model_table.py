@@ -30,21 +30,28 @@ def _fmt(value, suffix="") -> str:
     return "–" if value is None else f"{value:.1f}{suffix}"
 
 
+def _weights_name(model: str, name: str) -> str:
+    """`"name"`, with a dagger where no download URL is known (file needed)."""
+    entry = registry.get_entry(model, name)
+    return f'"{name}"' + ("" if entry.urls else "†")
+
+
 def rows() -> list[list[str]]:
     table = []
     for arch in DRN_CONFIGS:
         params = _count(build_drn(arch))
         keras.backend.clear_session()
         pub = PUBLISHED.get(arch)
-        weights = registry.names_for(arch) + [
-            n for n in registry.names_for(f"drnseg_{arch}")
+        weights = [_weights_name(arch, n) for n in registry.names_for(arch)] + [
+            _weights_name(f"drnseg_{arch}", n)
+            for n in registry.names_for(f"drnseg_{arch}")
         ]
         table.append([
             f"`{arch.upper()}`",
             f"{params:,}",
             _fmt(pub.top1_error if pub else None),
             _fmt(pub.cityscapes_miou if pub else None),
-            ", ".join(f'"{w}"' for w in weights) or "–",
+            ", ".join(weights) or "–",
         ])
     for dataset, config in DILATION_CONFIGS.items():
         params = _count(build_dilation(dataset))
@@ -52,7 +59,8 @@ def rows() -> list[list[str]]:
         constructor = config.name.capitalize().replace("ilation", "ilation")
         table.append([
             f'`{constructor}("{dataset}")`', f"{params:,}", "–", "–",
-            ", ".join(f'"{w}"' for w in registry.names_for(f"{config.name}_{dataset}")),
+            ", ".join(_weights_name(f"{config.name}_{dataset}", n)
+                      for n in registry.names_for(f"{config.name}_{dataset}")),
         ])
     return table
 
@@ -62,6 +70,8 @@ def markdown(table) -> str:
               "Cityscapes val mIoU (paper)", "named weights"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in table]
+    lines += ["", "† No download URL is known (the authors link only a folder): pass the "
+              "file by path, or place it in the Keras cache under its registry name."]
     return "\n".join(lines)
 
 

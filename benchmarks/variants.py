@@ -100,3 +100,159 @@ def keras_variant(*, threads, arch, classes, height, width, state_path, input_di
 
     labels = np.asarray(run()).argmax(-1)[0].astype(np.uint8)
     return run, {"labels": labels}
+
+
+# ---------------------------------------------------------------------------- training
+def write_batch(directory, batch, crop, classes=19, dataset="cityscapes"):
+    """A training batch (normalised images, uint8 labels) from synthetic scenes."""
+    from keras_drn.data.synthetic import render_scene
+    from keras_drn.preprocessing import preprocess_input
+
+    scenes = [render_scene(1000 + i, crop, crop) for i in range(batch)]
+    images = preprocess_input(np.stack([s[0] for s in scenes]), dataset=dataset)
+    labels = np.stack([s[1] for s in scenes]).astype(np.uint8)
+    labels[labels >= classes] = 255
+    np.save(os.path.join(directory, "train_images.npy"), images)
+    np.save(os.path.join(directory, "train_labels.npy"), labels)
+
+
+def torch_train_variant(*, threads, arch, classes, batch_dir, lr=0.01, momentum=0.9,
+                        weight_decay=1e-4):
+    """segment.py's step: SGD over base + seg (the frozen `up` excluded), NLL of the
+    log-softmax with ignore index 255, averaged over valid pixels."""
+    import torch
+    import torch_reference
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = torch_reference.TorchDRNSeg(torch_reference.build(arch), classes).train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=lr, momentum=momentum,
+                                weight_decay=weight_decay)
+    images = torch.from_numpy(np.ascontiguousarray(
+        np.load(os.path.join(batch_dir, "train_images.npy")).transpose(0, 3, 1, 2)))
+    labels = torch.from_numpy(np.load(os.path.join(batch_dir, "train_labels.npy"))).long()
+    loss_fn = torch.nn.NLLLoss(ignore_index=255)
+
+    def run():
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(torch.log_softmax(model(images), dim=1), labels)
+        loss.backward()
+        optimizer.step()
+        return float(loss)
+
+    return run, {}
+
+
+def keras_train_variant(*, threads, arch, classes, batch_dir, mixed_precision=None,
+                        jit_compile=False, replicas=1, lr=0.01, momentum=0.9,
+                        weight_decay=1e-4):
+    """keras_drn's own training step (keras_drn.training.trainer, through
+    strategy.run), fed a constant in-memory batch so that only the step is timed."""
+    import io
+    import tempfile
+
+    tf = _tf_threads(threads)
+    if replicas > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+    from keras_drn.data.pipeline import SyntheticSource
+    from keras_drn.training.config import TrainConfig
+    from keras_drn.training.trainer import SegmentationTrainer
+
+    images = np.load(os.path.join(batch_dir, "train_images.npy"))
+    labels = np.load(os.path.join(batch_dir, "train_labels.npy"))
+    batch, crop = images.shape[0], images.shape[1]
+    config = TrainConfig(
+        arch=arch, classes=classes, crop_size=(crop, crop), batch_size=batch, epochs=1,
+        steps_per_epoch=10**6, lr=lr, momentum=momentum, weight_decay=weight_decay,
+        mixed_precision=mixed_precision, jit_compile=jit_compile, eval_every=0,
+        strategy="mirrored" if replicas > 1 else "default",
+        output_dir=tempfile.mkdtemp(prefix="keras_drn_bench_"))
+    trainer = SegmentationTrainer(config, SyntheticSource(image_size=(crop, crop)), None,
+                                  stream=io.StringIO())
+
+    def constant_batches(context, start_step):
+        per_replica = context.get_per_replica_batch_size(batch)
+        first = context.input_pipeline_id * per_replica
+        pair = (images[first:first + per_replica], labels[first:first + per_replica])
+        return tf.data.Dataset.from_tensors(pair).repeat()
+
+    trainer.train_dataset_fn = constant_batches
+    step = trainer._make_train_fn()
+    iterator = trainer._train_iterator(0)
+
+    def run():
+        return float(step(iterator, 1)[0])
+
+    return run, {}
+
+
+# ------------------------------------------------------------------------ deployment
+def savedmodel_variant(*, threads, input_dir, artifact, **_):
+    """The exported SavedModel's `serving_logits`: uint8 in, normalised inside."""
+    _tf_threads(threads)
+    from keras_drn.export.runtime import SavedModelSegmenter
+
+    segmenter = SavedModelSegmenter(artifact, outputs="logits")
+    image = np.load(os.path.join(input_dir, "image.npy"))[0]
+    labels = segmenter(image).argmax(-1).astype(np.uint8)
+    return (lambda: segmenter(image)), {"labels": labels}
+
+
+def tflite_variant(*, threads, input_dir, artifact, **_):
+    """A .tflite export on the LiteRT interpreter (XNNPACK), `threads` threads. This
+    process imports numpy and LiteRT only."""
+    from keras_drn.export.runtime import LiteRTSegmenter
+
+    segmenter = LiteRTSegmenter(artifact, num_threads=threads)
+    image = np.load(os.path.join(input_dir, "image.npy"))[0]
+    labels = segmenter(image).argmax(-1).astype(np.uint8)
+    return (lambda: segmenter(image)), {"labels": labels}
+
+
+# ---------------------------------------------------------------------- input pipeline
+def write_cityscapes_layout(root, count, height, width, split="train"):
+    """`count` synthetic scenes as a Cityscapes directory: leftImg8bit PNGs and gtFine
+    *_labelIds.png (train ids mapped back to label ids), as the real dataset is read."""
+    from PIL import Image
+
+    from keras_drn.data.synthetic import render_scene
+    from keras_drn.meta import CITYSCAPES_LABELS
+
+    to_label_id = np.zeros(256, np.uint8)  # 255 (void) -> 0 "unlabeled"
+    for label in CITYSCAPES_LABELS:
+        if label.train_id != 255:
+            to_label_id[label.train_id] = label.id
+    images = os.path.join(root, "leftImg8bit", split, "synth")
+    labels = os.path.join(root, "gtFine", split, "synth")
+    os.makedirs(images, exist_ok=True)
+    os.makedirs(labels, exist_ok=True)
+    for i in range(count):
+        image, train_ids = render_scene(5000 + i, height, width)
+        stem = f"synth_{i:06d}_000019"
+        Image.fromarray(image).save(os.path.join(images, f"{stem}_leftImg8bit.png"))
+        Image.fromarray(to_label_id[train_ids]).save(
+            os.path.join(labels, f"{stem}_gtFine_labelIds.png"))
+
+
+def pipeline_variant(*, threads, data_dir, batch, crop, random_scale, random_rotate):
+    """keras_drn's tf.data training pipeline on Cityscapes-layout PNGs: parallel
+    decode, label-id mapping, random scale / rotation / crop / flip, normalisation.
+    One `run()` yields one global batch."""
+    tf = _tf_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    from keras_drn.data.cityscapes import cityscapes_source
+    from keras_drn.data.pipeline import train_dataset
+
+    source = cityscapes_source(data_dir, "train")
+    dataset = train_dataset(source, global_batch=batch, crop_size=(crop, crop),
+                            random_scale=random_scale, random_rotate=random_rotate)
+    iterator = iter(dataset)
+
+    def run():
+        images, labels = next(iterator)
+        return images.shape
+
+    return run, {}

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -159,20 +158,10 @@ def build_and_load(args):
 
 
 def save(model, output):
-    """Writes `output` atomically: a temporary file beside it, then a rename."""
-    suffix = next(s for s in OUTPUT_SUFFIXES if output.endswith(s))
-    folder = os.path.dirname(os.path.abspath(output))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}{suffix}")
-    try:
-        if suffix == ".keras":
-            model.save(tmp)
-        else:
-            model.save_weights(tmp)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Writes `output` atomically (keras_drn.weights.save_atomic)."""
+    from keras_drn.weights.load import save_atomic
+
+    save_atomic(model, output)
 
 
 # --------------------------------------------------------------------------- parity

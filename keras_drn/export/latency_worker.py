@@ -32,7 +32,7 @@ def _rss_mib() -> float:
     return float("nan")
 
 
-def _peak_mib() -> float:
+def peak_rss_mib() -> float:
     """Peak resident set size, MiB. On Linux VmHWM, which belongs to the address space
     and so starts afresh at exec; ru_maxrss would carry over the parent's peak (the
     worker is forked from a process that holds a whole model)."""
@@ -117,7 +117,7 @@ def main(argv) -> dict:
         times.append(time.perf_counter() - start)
     return {
         "load_s": load_s, "first_s": first_s, "times_s": times,
-        "baseline_rss_mib": baseline, "peak_rss_mib": _peak_mib(),
+        "baseline_rss_mib": baseline, "peak_rss_mib": peak_rss_mib(),
         "tensorflow_imported": "tensorflow" in sys.modules,
     }
 

@@ -30,6 +30,8 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_drn.weights.load import save_atomic
+
 RUN_FILE = "run.json"
 # Settings a resumed run must share with the original to continue it exactly.
 RESUME_KEYS = ("arch", "width", "classes", "global_batch", "seed", "crop_size",
@@ -53,15 +55,7 @@ def write_json_atomic(path: str, data) -> None:
 
 def save_weights_atomic(model, path: str) -> None:
     """`model.save_weights(path)` through a temporary file and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_atomic(model, path)
 
 
 class CheckpointKeeper:

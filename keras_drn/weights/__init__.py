@@ -22,6 +22,7 @@ _EXPORTS = {
     "WeightsDownloadError": "keras_drn.weights.download",
     "WeightsHashError": "keras_drn.weights.download",
     "load_weights": "keras_drn.weights.load",
+    "save_atomic": "keras_drn.weights.load",
     "transfer_weights": "keras_drn.weights.load",
     "PthFormatError": "keras_drn.weights.pth_reader",
     "UnsafePickleError": "keras_drn.weights.pth_reader",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import keras
 import numpy as np
@@ -56,6 +57,30 @@ def transfer_weights(source: keras.Model, target: keras.Model, *, strict=True) -
     for layer, other in plan:
         layer.set_weights(other.get_weights())
     return [layer.name for layer, _ in plan]
+
+
+def save_atomic(model: keras.Model, path: str) -> None:
+    """Writes `model` to `path` (`.weights.h5`: the weights; `.keras`: the whole model)
+    through a temporary file beside it and a rename, so that a crash never leaves a
+    half-written file under the final name."""
+    path = os.fspath(path)
+    if not path.endswith(KERAS_SUFFIXES):
+        raise ValueError(
+            f"Invalid path {path!r}: expected a name ending in .weights.h5 or .keras."
+        )
+    suffix = ".keras" if path.endswith(".keras") else ".weights.h5"
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex}{suffix}")
+    try:
+        if suffix == ".keras":
+            model.save(tmp)
+        else:
+            model.save_weights(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def load_keras_file(model: keras.Model, path: str) -> None:
