@@ -58,13 +58,30 @@ def prepare_weights(arch, classes, weights, directory, seed=0):
     return model, path
 
 
-def prepare_artifacts(model, names, height, width, directory, calibration):
-    """Exports the deployment variants named in `names` for a fixed input size."""
+def prepare_artifacts(arch, classes, state_path, names, height, width, directory,
+                      calibration):
+    """Exports the deployment variants named in `names` for a fixed input size, in a
+    child process: the converter (int8 calibration above all) holds several GiB at
+    1024x2048, which must not stay in the parent beside the timing workers."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(_export_artifacts, (arch, classes, state_path, names, height,
+                                              width, directory, calibration))
+
+
+def _export_artifacts(arch, classes, state_path, names, height, width, directory,
+                      calibration):
     from keras_drn.export import convert_to_tflite
     from keras_drn.export import export_saved_model
     from keras_drn.export import representative_images
     from keras_drn.export import write_tflite
+    from keras_drn.models import build_drnseg
+    from keras_drn.weights import load_weights
 
+    model = build_drnseg(arch, classes)
+    load_weights(model, state_path, arch=arch, kind="segmentation")
     artifacts = {}
     if "savedmodel" in names:
         path = os.path.join(directory, "savedmodel")
@@ -151,15 +168,15 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as tmp:
         for arch in args.archs:
-            model, state = prepare_weights(arch, args.classes, weights.get(arch), tmp)
+            _, state = prepare_weights(arch, args.classes, weights.get(arch), tmp)
             for size in args.sizes:
                 h, w = (int(v) for v in size.split("x"))
                 flops = count_flops(build_drnseg(arch, args.classes, input_shape=(h, w, 3)))
-                input_dir = os.path.join(tmp, f"{h}x{w}")
+                input_dir = os.path.join(tmp, f"{arch}_{h}x{w}")  # artifacts are per model
                 os.makedirs(input_dir, exist_ok=True)
                 variants.write_inputs(input_dir, h, w)
-                artifacts = prepare_artifacts(model, args.variants, h, w, input_dir,
-                                              args.calibration)
+                artifacts = prepare_artifacts(arch, args.classes, state, args.variants,
+                                              h, w, input_dir, args.calibration)
                 print(f"\n== {arch} {h}x{w}: {flops / 1e9:.1f} GFLOP per image", flush=True)
                 results = harness.run_side_by_side(
                     variant_list(args.variants, arch, args.classes, h, w, state, input_dir,
@@ -186,7 +203,8 @@ def main(argv=None):
                     if ref_labels is not None and labels is not None:
                         row["argmax_agreement"] = float(np.mean(labels == ref_labels))
                     rows.append(row)
-    write_outputs(rows, args.output_dir, "inference")
+                # After every configuration, so a long run that dies keeps what it had.
+                write_outputs(rows, args.output_dir, "inference")
     return rows
 
 
