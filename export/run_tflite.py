@@ -43,6 +43,9 @@ def parse_args(argv=None):
                         help="palette to colour with (default: the model's dataset).")
     parser.add_argument("--threads", type=int, default=None,
                         help="interpreter threads (default: the cores available).")
+    parser.add_argument("--low-memory", action="store_true",
+                        help="run with XNNPACK's transient indirection buffers (LiteRT "
+                             "CompiledModel): same labels, a lower peak on large images.")
     return parser.parse_args(argv)
 
 
@@ -71,7 +74,8 @@ def main(argv=None) -> int:
     from keras_drn.meta.palettes import palette
 
     try:
-        segmenter = LiteRTSegmenter(args.model, num_threads=args.threads)
+        segmenter = LiteRTSegmenter(args.model, num_threads=args.threads,
+                                    low_memory=args.low_memory)
         image = read_image(args.image, args.convert_rgb)
         original = image.shape[:2]
         height, width = segmenter.input_size

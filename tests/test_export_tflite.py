@@ -208,6 +208,23 @@ def test_integer_io_returns_int8_logits():
     assert result.agreement >= 0.98
 
 
+@pytest.mark.parametrize("quantize,outputs,integer_io", [
+    ("none", "logits", False), ("int8", "logits", True), ("int8", "labels", False)])
+def test_low_memory_runtime_gives_the_interpreters_results(quantize, outputs, integer_io):
+    # CompiledModel with transient indirection buffers: another runtime path (buffers,
+    # dtypes, shapes, dequantisation) that must return exactly what the Interpreter does.
+    content = exported("drn_d_22", quantize, outputs=outputs, integer_io=integer_io)
+    plain = LiteRTSegmenter(content, num_threads=2)
+    lean = LiteRTSegmenter(content, num_threads=2, low_memory=True)
+    assert lean.outputs == plain.outputs == outputs
+    for image in validation():
+        expected, result = plain(image), lean(image)
+        assert result.dtype == expected.dtype and result.shape == expected.shape
+        np.testing.assert_array_equal(result, expected)
+    with pytest.raises(ValueError, match="exported for 64x96"):
+        lean(np.zeros((32, 32, 3), np.uint8))
+
+
 def test_bilinear_head_any_size():
     size = (60, 92)  # not a multiple of 8: the bilinear head takes it
     content = exported("drn_d_22", "none", head="bilinear", size=size)
@@ -272,7 +289,8 @@ def _save(array, path):
     return str(path)
 
 
-def test_run_tflite_writes_colourised_labels(tmp_path, label_model):
+@pytest.mark.parametrize("extra", [[], ["--low-memory"]])
+def test_run_tflite_writes_colourised_labels(tmp_path, label_model, extra):
     from PIL import Image
 
     from keras_drn.meta import palette
@@ -281,7 +299,8 @@ def test_run_tflite_writes_colourised_labels(tmp_path, label_model):
     out = tmp_path / "out.png"
     raw = tmp_path / "labels.png"
     code = _run_tflite().main([_save(image, tmp_path / "in.png"), "--model", label_model,
-                               "--output", str(out), "--labels-output", str(raw)])
+                               "--output", str(out), "--labels-output", str(raw),
+                               *extra])
     assert code == 0
     colours = np.asarray(Image.open(out))
     labels = np.asarray(Image.open(raw))
