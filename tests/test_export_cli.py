@@ -66,6 +66,15 @@ def test_missing_or_empty_calibration_directory(capsys, tmp_path):
           r"No Cityscapes train data.*leftImg8bit/train/")
 
 
+def test_architectures_that_cannot_be_exported(capsys, tmp_path):
+    out = str(tmp_path / "m.tflite")
+    fails(capsys, "tflite", ["--arch", "dilation10_cityscapes", "--input-size", "64x96",
+                             "--output", out], r"Dilation models.*drn_d_22")
+    fails(capsys, "saved_model", ["--arch", "drn_x_99", "--output", out],
+          r"'drn_x_99' is not a DRN architecture.*drn_c_26")
+    assert not os.path.exists(out)
+
+
 def test_inconsistent_options(capsys, tmp_path):
     out = str(tmp_path / "m.tflite")
     fails(capsys, "tflite", [*BASE, "--input-size", "64x96", "--integer-io",

@@ -47,7 +47,18 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 def build_model(args, input_shape=(None, None, 3)):
     """The Keras DRNSeg that `args` describe (random weights without --weights)."""
     import keras_drn
+    from keras_drn.models.configs import DRN_CONFIGS
+    from keras_drn.models.drn import normalize_arch
 
+    arch = normalize_arch(str(args.arch))
+    if arch.startswith("dilation"):
+        fail(f"--arch {args.arch}: the export scripts take DRN segmentation models "
+             f"(DRNSeg). The ICLR 2016 Dilation models (valid padding, Caffe-style "
+             f"reflection padding and tiling) are run through keras_drn.inference in "
+             f"Python and are not exported. Choose one of: {', '.join(DRN_CONFIGS)}.")
+    if arch not in DRN_CONFIGS:
+        fail(f"--arch {args.arch!r} is not a DRN architecture. Choose one of: "
+             f"{', '.join(DRN_CONFIGS)}.")
     if args.weights is None:
         print("warning: no --weights given; exporting randomly initialised weights.",
               file=sys.stderr)
