@@ -269,25 +269,20 @@ def litert_compiled_variant(*, threads, input_dir, artifact, xnnpack_flags=None,
     """A .tflite export on LiteRT's CompiledModel API, which (unlike the Interpreter)
     takes XNNPACK flags: 0x20 makes the convolutions' indirection buffers transient
     (rebuilt on every run in a shared workspace instead of kept per operator)."""
-    from ai_edge_litert.compiled_model import CompiledModel
-    from ai_edge_litert.cpu_options import CpuOptions
-    from ai_edge_litert.options import Options
+    from ai_edge_litert.interpreter import Interpreter
 
-    model = CompiledModel.from_file(artifact, options=Options(
-        cpu_options=CpuOptions(num_threads=threads, xnnpack_flags=xnnpack_flags)))
-    inputs, outputs = model.create_input_buffers(0), model.create_output_buffers(0)
+    from keras_drn.export.runtime import CompiledRunner
+
+    with open(artifact, "rb") as f:
+        content = f.read()
+    output = Interpreter(model_content=content).get_output_details()[0]  # not allocated
+    if len(output["shape"]) != 4:
+        raise ValueError(f"expected a logits export, got output shape {output['shape']}")
+    runner = CompiledRunner(content, threads, xnnpack_flags)
     image = np.load(os.path.join(input_dir, "image.npy"))
-    height, width = image.shape[1:3]
-    signature = model.get_signature_list()
-    details = model.get_output_tensor_details(next(iter(signature)))
-    shape = tuple(next(iter(details.values()))["shape"])
-    if len(shape) != 4:
-        raise ValueError(f"expected a logits export, got output shape {shape}")
 
     def run():
-        inputs[0].write(image)
-        model.run_by_index(0, inputs, outputs)
-        return outputs[0].read(int(np.prod(shape)), np.float32)
+        return runner(image, output["shape"], output["dtype"])
 
-    labels = run().reshape(shape)[0].argmax(-1).astype(np.uint8)
+    labels = run()[0].argmax(-1).astype(np.uint8)
     return run, {"labels": labels}

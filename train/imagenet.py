@@ -67,8 +67,8 @@ def main(argv=None) -> int:
     from keras_drn.data.sources import DataError
     from keras_drn.training.classification import RECIPE
     from keras_drn.training.classification import ClassificationTrainer
+    from keras_drn.training.cli import run_trainer
     from keras_drn.training.config import TrainConfig
-    from keras_drn.training.trainer import TrainingDiverged
 
     args = build_parser().parse_args(argv)
     try:
@@ -105,15 +105,7 @@ def main(argv=None) -> int:
         **recipe)
     trainer = ClassificationTrainer(config, train, val, dataset_name="imagenet",
                                     workers=args.workers)
-    if args.cmd == "test" or args.evaluate:
-        trainer.validate(int(trainer.step.numpy()) // trainer.steps_per_epoch,
-                         save_best=False, table=True)
-        return 0
-    try:
-        trainer.run()
-    except TrainingDiverged:
-        return 3
-    return 0
+    return run_trainer(trainer, evaluate=args.cmd == "test" or args.evaluate)
 
 
 if __name__ == "__main__":

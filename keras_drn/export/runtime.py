@@ -27,6 +27,31 @@ XNNPACK_TRANSIENT_INDIRECTION_BUFFER = 0x20
 LOW_MEMORY_XNNPACK_FLAGS = XNNPACK_QS8_QU8 | XNNPACK_TRANSIENT_INDIRECTION_BUFFER
 
 
+class CompiledRunner:
+    """One `.tflite` on LiteRT's `CompiledModel` (which, unlike the `Interpreter`, takes
+    XNNPACK flags), with its input and output buffers. `xnnpack_flags=None` keeps
+    LiteRT's defaults."""
+
+    def __init__(self, content: bytes, num_threads: int, xnnpack_flags: int | None):
+        from ai_edge_litert.compiled_model import CompiledModel
+        from ai_edge_litert.cpu_options import CpuOptions
+        from ai_edge_litert.options import Options
+
+        self._content = content  # the compiled model reads from this buffer
+        self.model = CompiledModel.from_buffer(content, options=Options(
+            cpu_options=CpuOptions(num_threads=num_threads, xnnpack_flags=xnnpack_flags)))
+        self._inputs = self.model.create_input_buffers(0)
+        self._outputs = self.model.create_output_buffers(0)
+
+    def __call__(self, batch: np.ndarray, output_shape, output_dtype) -> np.ndarray:
+        """Runs the first signature on `batch`; the first output, reshaped."""
+        self._inputs[0].write(batch)
+        self.model.run_by_index(0, self._inputs, self._outputs)
+        shape = tuple(int(s) for s in output_shape)
+        out = self._outputs[0].read(int(np.prod(shape)), output_dtype)
+        return np.asarray(out).reshape(shape)
+
+
 def default_threads() -> int:
     """The cores this process may use."""
     try:
@@ -70,16 +95,8 @@ class LiteRTSegmenter:
         self._output = self.interpreter.get_output_details()[0]
         if self.low_memory:
             # The Interpreter above only describes the tensors (never allocated).
-            from ai_edge_litert.compiled_model import CompiledModel
-            from ai_edge_litert.cpu_options import CpuOptions
-            from ai_edge_litert.options import Options
-
-            self._content = content  # the compiled model reads from this buffer
-            self._compiled = CompiledModel.from_buffer(content, options=Options(
-                cpu_options=CpuOptions(num_threads=self.num_threads,
-                                       xnnpack_flags=LOW_MEMORY_XNNPACK_FLAGS)))
-            self._inputs = self._compiled.create_input_buffers(0)
-            self._outputs = self._compiled.create_output_buffers(0)
+            self._compiled = CompiledRunner(content, self.num_threads,
+                                            LOW_MEMORY_XNNPACK_FLAGS)
         else:
             self.interpreter.allocate_tensors()
         shape = tuple(int(s) for s in self._input["shape"])
@@ -131,11 +148,7 @@ class LiteRTSegmenter:
     def __call__(self, image) -> np.ndarray:
         batch = self.check_image(image)
         if self.low_memory:
-            self._inputs[0].write(batch)
-            self._compiled.run_by_index(0, self._inputs, self._outputs)
-            shape = tuple(int(s) for s in self._output["shape"])
-            out = self._outputs[0].read(int(np.prod(shape)), self._output["dtype"])
-            out = np.asarray(out).reshape(shape)[0]
+            out = self._compiled(batch, self._output["shape"], self._output["dtype"])[0]
         else:
             self.interpreter.set_tensor(self._input["index"], batch)
             self.interpreter.invoke()

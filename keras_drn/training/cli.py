@@ -223,14 +223,21 @@ def main(argv=None, *, prog: str, datasets: tuple[str, ...], default_dataset: st
 
 def run_train(args, dataset: str, config: TrainConfig) -> int:
     from keras_drn.training.trainer import SegmentationTrainer
-    from keras_drn.training.trainer import TrainingDiverged
 
     print(" ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]), flush=True)
     train_source, val_source = sources(args, dataset, config)
     trainer = SegmentationTrainer(config, train_source, val_source,
                                   dataset_name=dataset.replace("_tfds", ""),
                                   save_iter=args.save_iter, workers=args.workers)
-    if args.evaluate:
+    return run_trainer(trainer, evaluate=args.evaluate)
+
+
+def run_trainer(trainer, evaluate: bool = False) -> int:
+    """Trains (or, with `evaluate`, only validates the loaded checkpoint) and returns the
+    command's exit status: 0, or 3 when training diverged."""
+    from keras_drn.training.trainer import TrainingDiverged
+
+    if evaluate:
         trainer.validate(int(trainer.step.numpy()) // trainer.steps_per_epoch,
                          save_best=False, table=True)
         return 0
