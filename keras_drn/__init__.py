@@ -5,9 +5,12 @@ ICLR 2016) and *Dilated Residual Networks* (Yu, Koltun & Funkhouser, CVPR 2017) 
 the keras.applications API, with the authors' weights, training, evaluation and export.
 
 Attributes are imported on first use, so `import keras_drn.meta` or running a TFLite
-model (`keras_drn.export.runtime`) does not load Keras or TensorFlow.
+model (`keras_drn.export.runtime`) does not load Keras or TensorFlow. Every Keras object
+of the package is registered as soon as Keras is imported (before or after keras_drn),
+so `keras.models.load_model` and keras-hub's `from_preset` reload keras_drn's models.
 """
 
+from keras_drn import _registration
 from keras_drn._lazy import lazy_exports
 from keras_drn.version import __version__  # noqa: F401  (re-exported)
 
@@ -29,6 +32,14 @@ _EXPORTS = {
     "DRN_D_105": "keras_drn.applications",
     "DRN_D_107": "keras_drn.applications",
     "DRNSeg": "keras_drn.applications",
+    "DRNBackbone": "keras_drn.models",
+    "DRNImageSegmenter": "keras_drn.models",
+    "DRNImageConverter": "keras_drn.models",
+    "DRNImageSegmenterPreprocessor": "keras_drn.models",
+    "DilationBackbone": "keras_drn.models",
+    "DilationImageSegmenter": "keras_drn.models",
+    "DilationImageConverter": "keras_drn.models",
+    "DilationImageSegmenterPreprocessor": "keras_drn.models",
     "Dilation7": "keras_drn.applications",
     "Dilation8": "keras_drn.applications",
     "Dilation10": "keras_drn.applications",
@@ -43,4 +54,5 @@ _EXPORTS = {
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
+_registration.install()
 __all__ = sorted([*__all__, '__version__'])

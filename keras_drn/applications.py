@@ -7,8 +7,6 @@ weights are loaded all-or-nothing.
 
 from __future__ import annotations
 
-import os
-
 import keras
 
 from keras_drn.models import DRN_CONFIGS
@@ -18,55 +16,28 @@ from keras_drn.models import build_drnseg
 from keras_drn.models.drn import get_config
 from keras_drn.models.drn import normalize_arch
 from keras_drn.weights import registry
-
-
-def _is_path(weights) -> bool:
-    return isinstance(weights, (str, os.PathLike)) and (
-        os.sep in os.fspath(weights) or os.path.exists(os.fspath(weights))
-        or os.fspath(weights).endswith(
-            (".pth", ".tar", ".caffemodel", ".h5", ".keras")
-        )
-    )
+from keras_drn.weights.resolve import load_resolved
+from keras_drn.weights.resolve import resolve_weights
 
 
 def _check_named_weights(weights, model_key: str, classes: int | None, *,
-                         classes_matter: bool, what: str):
-    """Returns the registry entry for named weights, None for None or a path."""
-    if weights is None or _is_path(weights):
-        return None
-    if not isinstance(weights, str):
+                         classes_matter: bool, what: str, argument: str = "weights"):
+    """Resolves `weights` (`keras_drn.weights.resolve`) and checks that named weights
+    fit `classes`."""
+    resolved = resolve_weights(weights, model_key, what=what, argument=argument)
+    entry = resolved.entry
+    if entry is not None and classes_matter and classes is not None and (
+            classes != entry.classes):
         raise ValueError(
-            f"Invalid weights={weights!r} for {what}: expected None, a path, or one "
-            f"of {registry.names_for(model_key)}."
-        )
-    names = registry.names_for(model_key)
-    if weights not in names:
-        choices = ", ".join(repr(n) for n in [None, *names])
-        raise ValueError(
-            f"Invalid weights={weights!r} for {what}. Expected one of: {choices}, or a "
-            f"path to a .pth/.pth.tar/.caffemodel/.weights.h5/.keras file."
-        )
-    entry = registry.get_entry(model_key, weights)
-    if classes_matter and classes is not None and classes != entry.classes:
-        raise ValueError(
-            f"Invalid classes={classes} for {what} with weights={weights!r}: those "
+            f"Invalid classes={classes} for {what} with {argument}={weights!r}: those "
             f"weights have {entry.classes} classes. Pass classes={entry.classes}, or "
             f"weights=None to train a new classifier."
         )
-    return entry
+    return resolved
 
 
-def _load(model, weights, *, arch, kind, model_key):
-    if weights is None:
-        return
-    from keras_drn.weights import load_weights
-
-    if _is_path(weights):
-        load_weights(model, weights, arch=arch, kind=kind)
-    else:
-        from keras_drn.weights import named
-
-        named.load_named_weights(model, model_key, weights, arch=arch)
+def _load(model, resolved, *, arch, kind, model_key):
+    load_resolved(model, resolved, arch=arch, kind=kind, model_key=model_key)
 
 
 def DRN(
@@ -99,14 +70,14 @@ def DRN(
     """
     key = normalize_arch(arch)
     get_config(key)
-    _check_named_weights(weights, key, classes, classes_matter=include_top,
-                         what=f"{key}(include_top={include_top})")
+    resolved = _check_named_weights(weights, key, classes, classes_matter=include_top,
+                                    what=f"{key}(include_top={include_top})")
     model = build_drn(
         key, include_top=include_top, input_tensor=input_tensor, input_shape=input_shape,
         pooling=pooling, classes=classes, classifier_activation=classifier_activation,
         name=name,
     )
-    _load(model, weights, arch=key, kind="classifier", model_key=key)
+    _load(model, resolved, arch=key, kind="classifier", model_key=key)
     return model
 
 
@@ -165,69 +136,101 @@ def DRNSeg(
     head: str = "reference",
     activation=None,
     name: str | None = None,
-) -> keras.Model:
+):
     """Instantiates DRNSeg: a DRN backbone, a 1x1 classifier `seg` and x8 upsampling,
     returning per-pixel logits (float32) at the input's height and width.
+
+    Returns a `keras_drn.DRNImageSegmenter` (a keras-hub `ImageSegmenter`) that knows
+    its architecture, classes, head and class names, saves to `.keras` files and
+    presets, and trains with `compile()` / `fit()`.
 
     Args:
         arch: the backbone, one of `keras_drn.models.DRN_CONFIGS`.
         classes: number of classes (19 for Cityscapes, 11 for CamVid).
-        weights: None, "cityscapes" (the authors' models), or a path to a DRNSeg
-            checkpoint (`.pth`/`.pth.tar`, plain or from segment.py's training with its
-            `module.` prefix) or a Keras weights file.
-        backbone_weights: for training, None, "imagenet" or a classifier checkpoint
-            path, loaded into the backbone (segment.py builds DRNSeg on the ImageNet
-            model).
+        weights: None, "cityscapes" (the authors' models), a keras-hub preset (a
+            directory or a kaggle:// / hf:// handle), or a path to a DRNSeg checkpoint
+            (`.pth`/`.pth.tar`, plain or from segment.py's training with its `module.`
+            prefix) or a Keras `.weights.h5` / `.keras` file. Files are matched by
+            layer name and shape: one of another architecture is refused.
+        backbone_weights: for training, None, "imagenet", a classifier checkpoint path
+            or a `DRNBackbone` preset, loaded into the backbone (segment.py builds
+            DRNSeg on the ImageNet model).
+        input_tensor: optional Keras tensor to apply the model to (then a plain
+            functional model around the segmenter is returned).
+        input_shape: (height, width, 3); None sizes accept any size.
         head: "reference" (frozen bilinear transposed convolution, as segment.py),
             "bilinear" (a plain bilinear resize, the lighter deploy head) or "none"
             (stride-8 logits).
         activation: None (logits), "softmax" or "log_softmax" (the reference's output).
+        name: the model's name.
+
+    Example:
+    ```python
+    segmenter = keras_drn.DRNSeg("drn_d_22", classes=19)
+    logits = segmenter(keras_drn.preprocess_input(images, dataset="cityscapes"))
+    ```
     """
     key = normalize_arch(arch)
     get_config(key)
-    _check_named_weights(weights, f"drnseg_{key}", classes, classes_matter=True,
-                         what=f"DRNSeg({key!r})")
-    _check_named_weights(backbone_weights, key, None, classes_matter=False,
-                         what=f"the backbone of DRNSeg({key!r})")
-    if weights is not None and backbone_weights is not None:
+    what = f"DRNSeg({key!r})"
+    resolved = _check_named_weights(weights, f"drnseg_{key}", classes,
+                                    classes_matter=True, what=what)
+    backbone = _check_named_weights(backbone_weights, key, None, classes_matter=False,
+                                    what=f"the backbone of {what}",
+                                    argument="backbone_weights")
+    if not resolved.is_none and not backbone.is_none:
         raise ValueError(
             f"Pass either weights={weights!r} or backbone_weights="
             f"{backbone_weights!r}, not both: weights= loads the whole model."
         )
-    model = build_drnseg(key, classes, input_tensor=input_tensor, input_shape=input_shape,
-                         head=head, activation=activation, name=name)
-    if backbone_weights is not None:
-        from keras_drn.weights import transfer_weights
+    dataset = resolved.entry.dataset if resolved.entry is not None else None
+    model = build_drnseg(key, classes, input_shape=input_shape, head=head,
+                         activation=activation, dataset=dataset, name=name)
+    if not backbone.is_none:
+        _load_backbone(model, backbone, key)
+    _load(model, resolved, arch=key, kind="segmentation", model_key=f"drnseg_{key}")
+    if input_tensor is not None:
+        from keras_drn.models.segmentation import on_input_tensor
 
-        backbone = DRN(key, include_top=True, weights=backbone_weights,
-                       input_shape=(None, None, 3))
-        transfer_weights(backbone, model, strict=False)
-    _load(model, weights, arch=key, kind="segmentation", model_key=f"drnseg_{key}")
+        return on_input_tensor(model, input_tensor)
     return model
+
+
+def _load_backbone(segmenter, resolved, key: str) -> None:
+    """ImageNet (or any classifier) weights into the segmenter's backbone."""
+    from keras_drn.weights import transfer_weights
+
+    if resolved.kind == "preset":
+        from keras_drn.weights.load import load_preset_weights
+
+        load_preset_weights(segmenter.backbone, resolved.location)
+        return
+    classifier = DRN(key, include_top=True, weights=resolved.argument,
+                     input_shape=(None, None, 3))
+    transfer_weights(classifier, segmenter.backbone, strict=False)
 
 
 def _dilation(family: str, dataset: str, weights, input_tensor, input_shape, classes,
               include_context, classifier_activation, name):
     model_key = f"{family}_{dataset}"
-    if isinstance(weights, str) and not _is_path(weights) and weights != dataset:
-        raise ValueError(
-            f"Invalid weights={weights!r} for {family}(dataset={dataset!r}): the named "
-            f"weights of this model are {registry.names_for(model_key)}. Use None or "
-            f"a path."
-        )
-    _check_named_weights(weights, model_key, classes, classes_matter=True,
-                         what=f"{family}({dataset!r})")
-    if weights is not None and not include_context and not _is_path(weights):
+    what = f"{family}({dataset!r})"
+    resolved = _check_named_weights(weights, model_key, classes, classes_matter=True,
+                                    what=what)
+    if resolved.kind == "named" and not include_context:
         raise ValueError(
             f"weights={weights!r} holds the front end and the context module; pass "
             f"include_context=True."
         )
     model = build_dilation(
-        dataset, family=family, input_tensor=input_tensor, input_shape=input_shape,
+        dataset, family=family, input_shape=input_shape,
         classes=classes, include_context=include_context,
         classifier_activation=classifier_activation, name=name,
     )
-    _load(model, weights, arch=model_key, kind="caffe", model_key=model_key)
+    _load(model, resolved, arch=model_key, kind="caffe", model_key=model_key)
+    if input_tensor is not None:
+        from keras_drn.models.segmentation import on_input_tensor
+
+        return on_input_tensor(model, input_tensor)
     return model
 
 

@@ -22,6 +22,8 @@ from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.interpreter import OpResolverType
 
+from keras_drn.models.walk import leaf_layers
+
 FORBIDDEN_OPS = ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")
 _BUILTIN_NAMES = {
     value: name for name, value in vars(schema.BuiltinOperator).items()
@@ -123,20 +125,12 @@ def inspect_tflite(content: bytes) -> TFLiteGraph:
 def keras_dilations(model: keras.Model) -> list[tuple[int, int]]:
     """Dilation rates of the model's dilated Conv2D layers (nested models included)."""
     rates = []
-    for layer in _walk(model):
+    for layer in leaf_layers(model):
         if isinstance(layer, keras.layers.Conv2D):
             rate = tuple(int(r) for r in layer.dilation_rate)
             if max(rate) > 1:
                 rates.append(rate)
     return rates
-
-
-def _walk(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _walk(layer)
-        else:
-            yield layer
 
 
 def check_graph(info: TFLiteGraph, expected_dilations=None) -> None:

@@ -13,11 +13,13 @@ from keras_drn.layers.conv import he_fan_out
 from keras_drn.layers.unused import UnusedProjection
 from keras_drn.layers.upsampling import BilinearUpsampling
 from keras_drn.layers.upsampling import CropToReference
+from keras_drn.layers.upsampling import ResizeToReference
 from keras_drn.layers.upsampling import bilinear_kernel
 
 __all__ = [
     "BilinearUpsampling",
     "CropToReference",
+    "ResizeToReference",
     "UnusedProjection",
     "basic_block",
     "batch_norm",

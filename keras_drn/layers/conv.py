@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from keras_drn.layers import sync
+
 # PyTorch BatchNorm2d defaults (drn.py:7 uses nn.BatchNorm2d): eps 1e-5 and momentum
 # 0.1 of the new batch, which is Keras momentum 0.9 of the running value.
 BN_EPSILON = 1e-5
@@ -66,5 +68,6 @@ def conv2d(
 
 def batch_norm(x, name):
     return keras.layers.BatchNormalization(
-        epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name
+        epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name,
+        synchronized=sync.synchronized(),
     )(x)

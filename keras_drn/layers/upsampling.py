@@ -115,3 +115,20 @@ class CropToReference(keras.layers.Layer):
     def compute_output_shape(self, input_shapes):
         x, reference = input_shapes
         return (x[0], reference[1], reference[2], x[3])
+
+
+@keras.saving.register_keras_serializable(package="keras_drn")
+class ResizeToReference(keras.layers.Layer):
+    """Bilinear resize of `inputs[0]` to the height and width of `inputs[1]` (half-pixel
+    centres, edges clamped, no antialiasing)."""
+
+    def call(self, inputs):
+        x, reference = inputs
+        shape = ops.shape(reference)
+        return ops.image.resize(
+            x, (shape[1], shape[2]), interpolation="bilinear", antialias=False
+        )
+
+    def compute_output_shape(self, input_shapes):
+        x, reference = input_shapes
+        return (x[0], reference[1], reference[2], x[3])

@@ -11,6 +11,11 @@ from dataclasses import replace
 
 DRN_CHANNELS = (16, 32, 64, 128, 256, 512, 512, 512)  # drn.py:110
 
+# A oneDNN kernel in TensorFlow 2.21 (Conv2DBackpropFilter of a 1x1 stride-2
+# convolution with fewer than 16 input channels) corrupts the heap and kills the process;
+# level 3's projection sees the level-2 width, so a scaled network keeps >= 16 there.
+MIN_LEVEL2_CHANNELS = 16
+
 
 @dataclass(frozen=True)
 class DRNConfig:

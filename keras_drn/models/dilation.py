@@ -11,7 +11,6 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_drn.layers import BilinearUpsampling
 from keras_drn.models import validation
 from keras_drn.models.configs import DILATION_CONFIGS
 from keras_drn.models.configs import DilationConfig
@@ -69,28 +68,44 @@ def _conv(x, filters, kernel, *, dilation=1, padding="valid", name, init=None):
     )(x)
 
 
-def frontend(x, classes, *, dropout=0.5):
-    """The front end (network.py:73-128): VGG-16 convolutions with no padding, 2x2
-    ceil-mode max pooling after blocks 1-3, conv5 dilated by 2, fc6 a 7x7 conv dilated
-    by 4, fc7 1x1, and the 1x1 classifier `final` (named `fc-final` in VOC's
-    prototxt). Output stride 8, and 186 pixels of context lost on each side."""
+def frontend_features(x, *, dropout=0.5):
+    """The front end (network.py:73-128) up to fc7: VGG-16 convolutions with no
+    padding, 2x2 ceil-mode max pooling after blocks 1-3, conv5 dilated by 2, fc6 a 7x7
+    conv dilated by 4, fc7 1x1. Returns the 4096-channel stride-8 map and each block's
+    output by name ("block1" ... "block5", "fc6", "fc7")."""
+    levels = {}
     for block, (channels, convs) in enumerate(VGG_BLOCKS, start=1):
         for i in range(1, convs + 1):
             x = _conv(x, channels, 3, dilation=2 if block == 5 else 1,
                       name=f"conv{block}_{i}")
             x = keras.layers.ReLU(name=f"relu{block}_{i}")(x)
+        levels[f"block{block}"] = x
         if block <= 3:
             # Caffe rounds pooled sizes up. For a 2x2/2 window that is TF's "same": an
             # odd size gets one padded (ignored) column at the end.
             x = keras.layers.MaxPooling2D(2, 2, padding="same", name=f"pool{block}")(x)
     x = _conv(x, 4096, 7, dilation=4, name="fc6")
     x = keras.layers.ReLU(name="relu6")(x)
+    levels["fc6"] = x
     x = keras.layers.Dropout(dropout, name="drop6")(x)
     x = _conv(x, 4096, 1, name="fc7")
     x = keras.layers.ReLU(name="relu7")(x)
+    levels["fc7"] = x
     x = keras.layers.Dropout(dropout, name="drop7")(x)
+    return x, levels
+
+
+def frontend_classifier(x, classes):
+    """The front end's 1x1 classifier `final` (named `fc-final` in VOC's prototxt)."""
     return _conv(x, classes, 1, name="final",
                  init=keras.initializers.RandomNormal(stddev=0.001))
+
+
+def frontend(x, classes, *, dropout=0.5):
+    """The whole front end: `frontend_features` and the classifier `final`. Output
+    stride 8, and 186 pixels of context lost on each side."""
+    x, _ = frontend_features(x, dropout=dropout)
+    return frontend_classifier(x, classes)
 
 
 def context_dilations(layers: int) -> list[int]:
@@ -163,10 +178,14 @@ def build_dilation(
     classifier_activation=None,
     dropout: float = 0.5,
     name: str | None = None,
-) -> keras.Model:
-    """Builds a Dilation model (random weights): front end, context module, and for
-    Dilation10 the in-network x8 upsampling. Arguments left as None take the dataset's
-    values from `DILATION_CONFIGS`."""
+):
+    """Builds a Dilation model (random weights) as a `keras_drn.DilationImageSegmenter`:
+    front end, context module, and for Dilation10 the in-network x8 upsampling.
+    Arguments left as None take the dataset's values from `DILATION_CONFIGS`."""
+    from keras_drn.models.backbone import DilationBackbone
+    from keras_drn.models.segmentation import on_input_tensor
+    from keras_drn.models.segmenter import DilationImageSegmenter
+
     config = get_dilation_config(dataset, family)
     classes = config.classes if classes is None else classes
     validation.check_classes(classes)
@@ -178,15 +197,15 @@ def build_dilation(
     input_shape = validation.check_input_shape(
         input_shape, min_size=min_input_size(), what=f"{config.name} (valid padding)"
     )
-    img_input, input_tensor = validation.make_input(input_tensor, input_shape)
-    x = frontend(img_input, classes, dropout=dropout)
-    if include_context:
-        x = context_module(x, classes, layers=config.context_layers, kind=context)
-    if upsample:
-        x = BilinearUpsampling(8, name="ctx_upsample")(x)
-    if classifier_activation == "softmax":
-        x = keras.layers.Softmax(axis=-1, dtype="float32", name="prob")(x)
-    else:
-        x = keras.layers.Activation("linear", dtype="float32", name="logits")(x)
-    inputs = validation.model_inputs(img_input, input_tensor)
-    return keras.Model(inputs, x, name=name or f"{config.name}_{dataset}")
+    if input_tensor is not None and getattr(input_tensor, "shape", None) is not None:
+        input_shape = tuple(input_tensor.shape[1:])
+    backbone = DilationBackbone(image_shape=input_shape, dropout=dropout)
+    kwargs = {"name": name} if name else {}
+    segmenter = DilationImageSegmenter(
+        backbone, classes, context=context if include_context else None,
+        context_layers=config.context_layers, upsample=upsample,
+        activation=classifier_activation, dataset=dataset, **kwargs,
+    )
+    if input_tensor is not None:
+        return on_input_tensor(segmenter, input_tensor)
+    return segmenter

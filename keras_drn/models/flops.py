@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_drn.layers import BilinearUpsampling
+from keras_drn.models.walk import leaf_layers
 
 
 def _out_pixels(shape) -> int:
@@ -23,7 +24,7 @@ def count_macs(model: keras.Model) -> int:
     well under 1% of the work).
     """
     total = 0
-    for layer in model.layers:
+    for layer in leaf_layers(model):
         if not hasattr(layer, "output") or layer.output is None:
             continue
         out_shape = layer.output.shape

@@ -11,13 +11,9 @@ import keras
 
 from keras_drn.models import build_drn
 from keras_drn.models import build_drnseg
+from keras_drn.models.configs import MIN_LEVEL2_CHANNELS
 from keras_drn.models.drn import get_config
 from keras_drn.models.drn import normalize_arch
-
-# A oneDNN kernel in TensorFlow 2.21 (Conv2DBackpropFilter of a 1x1 stride-2
-# convolution with fewer than 16 input channels) corrupts the heap and kills the process;
-# level 3's projection sees the level-2 width, so level 2 must keep >= 16 channels.
-MIN_LEVEL2_CHANNELS = 16
 
 
 def scaled_config(arch: str, width: float = 1.0):

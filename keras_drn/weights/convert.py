@@ -24,6 +24,7 @@ import numpy as np
 from keras_drn.layers import BilinearUpsampling
 from keras_drn.layers import UnusedProjection
 from keras_drn.models.drn import get_config
+from keras_drn.models.walk import leaf_layers
 
 # BN buffers added by PyTorch 0.4.1, absent from the 2017 releases, never needed here.
 IGNORED_SUFFIXES = (".num_batches_tracked",)
@@ -105,7 +106,7 @@ def _bn_slots(layer, p, k):
 
 def _slots(model: keras.Model, prefix_of: Callable[[str], str]) -> list[_Slot]:
     slots = []
-    for layer in model.layers:
+    for layer in leaf_layers(model):
         if not layer.weights:
             continue
         p, k = prefix_of(layer.name), layer.name
@@ -243,7 +244,7 @@ def convert_state_dict(model: keras.Model, state: Mapping, *, arch: str, kind: s
     """
     flat = strip_wrappers(state)
     slots = torch_key_map(model, arch, kind)
-    layers = {layer.name for layer in model.layers}
+    layers = {layer.name for layer in leaf_layers(model)}
     heads = _OPTIONAL_TORCH_HEADS.get(kind, {})
 
     def optional(key):
@@ -290,7 +291,7 @@ def assign_arrays(model: keras.Model, arrays: Mapping[str, np.ndarray], *, kind:
     anything else missing, unexpected or misshapen raises `CheckpointMismatchError`."""
     slots = _slots(model, lambda name: name)
     by_key = {slot.keras_key: slot for slot in slots}
-    layers = {layer.name for layer in model.layers}
+    layers = {layer.name for layer in leaf_layers(model)}
     missing = sorted(set(by_key) - set(arrays))
     unexpected = sorted(
         k for k in arrays if k not in by_key and (
@@ -358,7 +359,7 @@ def caffe_key_map(model: keras.Model) -> list[_Slot]:
     blob 0 is the weight [out, in, kh, kw], blob 1 the bias. `final` is `fc-final` in
     the VOC model. conv1_1 is flipped from Caffe's BGR input to our RGB."""
     slots = []
-    for layer in model.layers:
+    for layer in leaf_layers(model):
         if not layer.weights:
             continue
         name = layer.name
@@ -391,7 +392,7 @@ def convert_caffe_blobs(model: keras.Model, blobs: Mapping, *,
     without assigning: returns `{"<layer>/kernel" | "<layer>/bias": array}`. Blobs of
     context layers the model lacks (include_context=False) are converted, not
     required."""
-    layers = {layer.name for layer in model.layers}
+    layers = {layer.name for layer in leaf_layers(model)}
 
     def optional(key):
         name, index = key.rsplit("/", 1)

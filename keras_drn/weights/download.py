@@ -124,10 +124,10 @@ def mirror_bases() -> list[str]:
 
 def candidate_urls(entry: registry.WeightsEntry) -> list[str]:
     """The URLs to try, in order: the mirrors' when `KERAS_DRN_WEIGHTS_MIRROR` is set
-    (and then only those), otherwise the registry's."""
+    (and then only those), otherwise the registry's, then its web-archive copies."""
     bases = mirror_bases()
     if not bases:
-        return list(entry.urls)
+        return list(entry.all_urls)
     urls = []
     for base in bases:
         urls.append(f"{base}/{entry.file_name}")

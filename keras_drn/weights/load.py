@@ -8,6 +8,8 @@ import uuid
 import keras
 import numpy as np
 
+from keras_drn.models.walk import leaf_layers
+
 KERAS_SUFFIXES = (".weights.h5", ".keras")
 
 
@@ -21,16 +23,19 @@ def _restore(model, values):
 
 
 def transfer_weights(source: keras.Model, target: keras.Model, *, strict=True) -> list[str]:
-    """Copies weights layer by layer, matching layer names.
+    """Copies weights layer by layer, matching layer names (nested models included).
 
     With `strict=True` every weighted layer of `target` must be found in `source` with
-    the same shapes; otherwise layers missing from `source` are skipped (a backbone
-    into DRNSeg, say). Returns the names of the layers copied. Shapes are checked
-    before anything is assigned.
+    the same shapes, and `source` may have no weighted layer that `target` lacks;
+    otherwise layers missing from `source` are skipped (a backbone into DRNSeg, say).
+    Returns the names of the layers copied. Shapes are checked before anything is
+    assigned.
     """
-    by_name = {layer.name: layer for layer in source.layers if layer.weights}
+    by_name = {layer.name: layer for layer in leaf_layers(source) if layer.weights}
     plan, missing, shapes = [], [], []
-    for layer in target.layers:
+    target_names = set()
+    for layer in leaf_layers(target):
+        target_names.add(layer.name)
         if not layer.weights:
             continue
         other = by_name.get(layer.name)
@@ -43,10 +48,13 @@ def transfer_weights(source: keras.Model, target: keras.Model, *, strict=True) -
             shapes.append(f"{layer.name}: source {b} vs target {a}")
             continue
         plan.append((layer, other))
-    if shapes or (strict and missing):
+    unexpected = [n for n in by_name if n not in target_names] if strict else []
+    if shapes or (strict and (missing or unexpected)):
         details = []
         if missing:
             details.append(f"layers not in the source: {', '.join(missing[:12])}")
+        if unexpected:
+            details.append(f"layers only in the source: {', '.join(unexpected[:12])}")
         if shapes:
             details.append("shape mismatches: " + "; ".join(shapes[:8]))
         raise ValueError(
@@ -84,18 +92,20 @@ def save_atomic(model: keras.Model, path: str) -> None:
 
 
 def load_keras_file(model: keras.Model, path: str) -> None:
-    """Loads a Keras `.weights.h5` (same architecture) or `.keras` file (weights copied
-    by layer name) into `model`, restoring the old weights if anything fails."""
+    """Loads a Keras `.weights.h5` or `.keras` file into `model`, matching layers by
+    name and shape (`keras_drn.weights.strict`); a file of another architecture is
+    refused with the first layer that differs and the model is left untouched."""
+    from keras_drn.weights import strict
+
     before = _snapshot(model)
     try:
-        if path.endswith(".keras"):
-            import keras_drn.layers  # noqa: F401  (registers the custom layers)
-            import keras_drn.models  # noqa: F401
-
-            source = keras.saving.load_model(path, compile=False)
-            transfer_weights(source, model, strict=True)
+        if path.endswith(".keras") or _is_zip(path):
+            strict.load_keras_archive_strict(model, path)
         else:
-            model.load_weights(path)
+            strict.load_h5_strict(model, path)
+    except strict.WeightsMismatchError:
+        _restore(model, before)
+        raise
     except Exception as error:  # noqa: BLE001  (re-raised with context)
         _restore(model, before)
         raise ValueError(
@@ -105,12 +115,37 @@ def load_keras_file(model: keras.Model, path: str) -> None:
         ) from error
 
 
+def _is_zip(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+def load_preset_weights(model: keras.Model, preset: str) -> None:
+    """Loads the weights of a keras-hub preset (a directory or a kaggle:// / hf://
+    handle) into `model`, by layer name and shape, all or nothing.
+
+    The preset's model is built from its config (keras_drn's classes are registered)
+    and its weights copied layer by layer; a preset of another architecture, head or
+    number of classes is refused with the layers that differ.
+    """
+    from keras_drn.presets import load_preset_model
+
+    source = load_preset_model(preset)
+    before = _snapshot(model)
+    try:
+        transfer_weights(source, model, strict=True)
+    except ValueError as error:
+        _restore(model, before)
+        raise ValueError(f"Preset {preset} does not fit {model.name}: {error}") from None
+
+
 def load_weights(model: keras.Model, weights, *, arch: str | None = None,
                  kind: str = "classifier") -> None:
-    """Loads `weights` (a path) into `model`.
+    """Loads `weights` (a path) into `model`, matched by layer name and shape.
 
-    Keras files (`.weights.h5`, `.keras`) are read by Keras; reference checkpoints
-    (`.pth`, `.pth.tar`, `.caffemodel`) by `keras_drn.weights.checkpoints`.
+    Keras files (`.weights.h5`, `.keras`) are read by `keras_drn.weights.strict`;
+    reference checkpoints (`.pth`, `.pth.tar`, `.caffemodel`) by
+    `keras_drn.weights.checkpoints`; a preset directory by keras-hub.
     """
     if not isinstance(weights, (str, os.PathLike)):
         raise ValueError(
@@ -121,7 +156,12 @@ def load_weights(model: keras.Model, weights, *, arch: str | None = None,
         raise ValueError(
             f"weights={path!r} is neither a known weights name nor an existing file."
         )
-    if path.endswith(KERAS_SUFFIXES):
+    from keras_drn.weights.resolve import is_preset_dir
+
+    if is_preset_dir(path):
+        load_preset_weights(model, path)
+        return
+    if path.endswith(KERAS_SUFFIXES) or path.endswith(".h5"):
         load_keras_file(model, path)
         return
     from keras_drn.weights import checkpoints

@@ -64,10 +64,68 @@ class WeightsEntry:
     source: str = ""  # where the URL is documented
     manual_url: str | None = None
     notes: str = ""
+    # Web-archive copies of the authors' file, tried after `urls`; what they serve is
+    # checked against the same hash as any download.
+    archive_urls: tuple[str, ...] = ()
+    input_size: tuple[int, int] | None = None  # what the model was trained/tested at
 
     @property
     def dataset(self) -> str:
+        """The dataset the weights were trained on (its statistics and class names)."""
         return self.name
+
+    @property
+    def family(self) -> str:
+        """"drn" or "dilation": which input normalisation the weights expect."""
+        return "dilation" if self.kind == "caffe" else "drn"
+
+    @property
+    def normalization(self):
+        """The input statistics (`keras_drn.meta.Normalization`, RGB order)."""
+        from keras_drn.meta.normalization import NORMALIZATION
+        from keras_drn.meta.normalization import dilation_normalization
+
+        if self.family == "dilation":
+            return dilation_normalization(self.dataset)
+        return NORMALIZATION[self.dataset]
+
+    @property
+    def mean(self) -> tuple[float, float, float]:
+        return self.normalization.mean
+
+    @property
+    def std(self) -> tuple[float, float, float]:
+        return self.normalization.std
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        """The classes in output order; None for ImageNet's 1000 synsets (torchvision's
+        order, not shipped here)."""
+        from keras_drn.meta.labels import class_names
+
+        try:
+            names = class_names(self.dataset)
+        except ValueError:
+            return None
+        return names if len(names) == self.classes else None
+
+    @property
+    def all_urls(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.urls, *self.archive_urls)))
+
+    def pretrained_config(self) -> dict:
+        """What a consumer needs to use these weights (timm's pretrained_cfg idea)."""
+        norm = self.normalization
+        return {
+            "model": self.model, "name": self.name, "kind": self.kind,
+            "classes": self.classes, "class_names": self.class_names,
+            "dataset": self.dataset, "mean": norm.mean, "std": norm.std,
+            "pixel_scale": norm.scale, "input_size": self.input_size,
+            "file_name": self.file_name, "urls": self.urls,
+            "archive_urls": self.archive_urls, "hash_prefix": self.hash_prefix,
+            "sha256": self.sha256, "license": self.license, "source": self.source,
+            "notes": self.notes,
+        }
 
     @property
     def stem(self) -> str:
@@ -76,6 +134,17 @@ class WeightsEntry:
 
 _DRN_LICENSE = "BSD-3-Clause (fyu/drn LICENSE; the weights carry no separate licence)"
 _TV_LICENSE = "BSD-3-Clause (pytorch/vision LICENSE; ImageNet-trained weights)"
+# The Internet Archive's raw-bytes form of a capture ("id_"), for the authors' host that
+# has been down for years (fyu/drn#45, #51). No capture was checked from here (no
+# network): each is one more place to try, and whatever it serves must match the hash
+# in the file's name (DRNs) before it is used.
+WAYBACK = "https://web.archive.org/web/2019id_/"
+
+
+def _archived(url: str) -> tuple[str, ...]:
+    return (WAYBACK + url,)
+
+
 _DILATION_LICENSE = ("MIT (fyu/dilation LICENSE; the weights carry no separate licence; "
                      "fine-tuned from VGG-16, CC BY 4.0)")
 
@@ -85,6 +154,7 @@ def _drn(model: str, file_name: str, notes: str = "") -> WeightsEntry:
     return WeightsEntry(
         model=model, name="imagenet", kind="classifier", classes=1000,
         file_name=file_name, urls=(DRN_HOST + file_name,), hash_prefix=prefix,
+        archive_urls=_archived(DRN_HOST + file_name), input_size=(224, 224),
         license=_DRN_LICENSE, source="fyu/drn drn.py:13-24",
         notes=notes or "URL and SHA-256 prefix from the reference code.",
     )
@@ -97,18 +167,21 @@ _C_NOTE = ("URL and SHA-256 prefix from the reference code; reported missing fro
 def _seg(arch: str, file_name: str, urls: tuple[str, ...] = (), notes: str = ""):
     return WeightsEntry(
         model=f"drnseg_{arch}", name="cityscapes", kind="segmentation", classes=19,
-        file_name=file_name, urls=urls, license=_DRN_LICENSE,
+        file_name=file_name, urls=urls, license=_DRN_LICENSE, input_size=(1024, 2048),
         source=f"fyu/drn README:192 ({CITYSCAPES_FOLDER})", manual_url=CITYSCAPES_FOLDER,
         notes=notes or ("No direct URL and no hash published: download the file from "
                         "the authors' folder and pass its path, or use a mirror."),
     )
 
 
-def _dilation(family: str, dataset: str, classes: int) -> WeightsEntry:
+def _dilation(family: str, dataset: str, classes: int,
+              input_size: tuple[int, int]) -> WeightsEntry:
     file_name = f"{family}_{dataset}.caffemodel"
     return WeightsEntry(
         model=f"{family}_{dataset}", name=dataset, kind="caffe", classes=classes,
         file_name=file_name, urls=(DILATION_HOST + file_name,),
+        archive_urls=_archived(DILATION_HOST + file_name),
+        input_size=input_size,  # the deploy prototxt's tile
         license=_DILATION_LICENSE,
         source=f"fyu/dilation pretrained/download_{dataset}.sh",
         notes="URL from the reference scripts; no hash published.",
@@ -120,7 +193,7 @@ ENTRIES: tuple[WeightsEntry, ...] = (
         model="drn_a_50", name="imagenet", kind="classifier", classes=1000,
         file_name="resnet50-19c8e357.pth",
         urls=(TORCHVISION_HOST + "resnet50-19c8e357.pth",),
-        hash_prefix="19c8e357", license=_TV_LICENSE,
+        hash_prefix="19c8e357", license=_TV_LICENSE, input_size=(224, 224),
         source="fyu/drn drn.py:14 (torchvision's model_urls)",
         notes="URL and SHA-256 prefix from the reference code; tar container.",
     ),
@@ -139,10 +212,10 @@ ENTRIES: tuple[WeightsEntry, ...] = (
     ),
     _seg("drn_d_38", "drn_d_38_cityscapes.pth"),
     _seg("drn_d_105", "drn-d-105_ms_cityscapes.pth"),
-    _dilation("dilation8", "pascal_voc", 21),
-    _dilation("dilation8", "camvid", 11),
-    _dilation("dilation7", "kitti", 11),
-    _dilation("dilation10", "cityscapes", 19),
+    _dilation("dilation8", "pascal_voc", 21, (900, 900)),
+    _dilation("dilation8", "camvid", 11, (900, 1100)),
+    _dilation("dilation7", "kitti", 11, (852, 1640)),
+    _dilation("dilation10", "cityscapes", 19, (1396, 1396)),
 )
 
 
