@@ -23,6 +23,7 @@ import harness  # noqa: E402
 import numpy as np  # noqa: E402
 import variants  # noqa: E402
 
+BENCHMARK_DATASET = "cityscapes"  # the inputs' normalisation (variants.write_inputs)
 KERAS_MODES = {"keras_eager": "eager", "keras_predict": "predict",
                "keras_function": "function", "keras_xla": "xla"}
 
@@ -34,19 +35,20 @@ def prepare_weights(arch, classes, weights, directory, seed=0):
     `weights` is a DRNSeg weights file (e.g. a short synthetic training run of
     train/cityscapes.py, so that predictions are decisive and argmax agreement means
     something), or None for the reference's random initialisation with non-trivial BN
-    statistics (fine for speed; int8 agreement is then not meaningful)."""
+    statistics (fine for speed; int8 agreement is then not meaningful). `weights` is
+    read by `keras_drn.weights.resolve`, so a released name or a preset works too."""
     import torch
 
     from keras_drn.models import build_drnseg
+    from keras_drn.models.walk import leaf_layers
     from keras_drn.weights import export_state_dict
-    from keras_drn.weights import load_weights
 
-    model = build_drnseg(arch, classes)
+    model = build_drnseg(arch, classes, dataset=BENCHMARK_DATASET)
     if weights:
-        load_weights(model, weights, arch=arch, kind="segmentation")
+        _load(model, weights, arch)
     else:
         rng = np.random.default_rng(seed)
-        for layer in model.layers:
+        for layer in leaf_layers(model):  # the backbone's layers, nested in the model
             if hasattr(layer, "moving_variance"):
                 c = layer.moving_variance.shape[0]
                 layer.moving_mean.assign(0.2 * rng.standard_normal(c).astype("float32"))
@@ -56,6 +58,16 @@ def prepare_weights(arch, classes, weights, directory, seed=0):
     torch.save({k: torch.from_numpy(v) for k, v in state.items()}, path)
     np.savez(path.replace(".pth", ".npz"), **state)
     return model, path
+
+
+def _load(model, weights, arch, argument="--weights"):
+    from keras_drn.weights.resolve import load_resolved
+    from keras_drn.weights.resolve import resolve_weights
+
+    resolved = resolve_weights(weights, f"drnseg_{arch}", what=f"DRNSeg({arch!r})",
+                               argument=argument)
+    load_resolved(model, resolved, arch=arch, kind="segmentation",
+                  model_key=f"drnseg_{arch}")
 
 
 def prepare_artifacts(arch, classes, state_path, names, height, width, directory,
@@ -78,10 +90,11 @@ def _export_artifacts(arch, classes, state_path, names, height, width, directory
     from keras_drn.export import representative_images
     from keras_drn.export import write_tflite
     from keras_drn.models import build_drnseg
-    from keras_drn.weights import load_weights
 
-    model = build_drnseg(arch, classes)
-    load_weights(model, state_path, arch=arch, kind="segmentation")
+    # The segmenter records the benchmark's dataset, whose statistics the exports apply
+    # inside, as variants.write_inputs applies them for the other variants.
+    model = build_drnseg(arch, classes, dataset=BENCHMARK_DATASET)
+    _load(model, state_path, arch, argument="state_path")
     artifacts = {}
     if "savedmodel" in names:
         path = os.path.join(directory, "savedmodel")
@@ -174,7 +187,7 @@ def main(argv=None):
                 flops = count_flops(build_drnseg(arch, args.classes, input_shape=(h, w, 3)))
                 input_dir = os.path.join(tmp, f"{arch}_{h}x{w}")  # artifacts are per model
                 os.makedirs(input_dir, exist_ok=True)
-                variants.write_inputs(input_dir, h, w)
+                variants.write_inputs(input_dir, h, w, dataset=BENCHMARK_DATASET)
                 artifacts = prepare_artifacts(arch, args.classes, state, args.variants,
                                               h, w, input_dir, args.calibration)
                 print(f"\n== {arch} {h}x{w}: {flops / 1e9:.1f} GFLOP per image", flush=True)

@@ -25,6 +25,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 import numpy as np  # noqa: E402
 import variants  # noqa: E402
+from inference import BENCHMARK_DATASET  # noqa: E402
 from inference import machine  # noqa: E402
 from inference import prepare_artifacts  # noqa: E402
 from inference import prepare_weights  # noqa: E402
@@ -71,7 +72,7 @@ def main(argv=None):
     rows, notes = [], []
     with tempfile.TemporaryDirectory() as tmp:
         _, state = prepare_weights(args.arch, args.classes, args.weights, tmp)
-        variants.write_inputs(tmp, h, w)
+        variants.write_inputs(tmp, h, w, dataset=BENCHMARK_DATASET)
         artifacts = prepare_artifacts(args.arch, args.classes, state, names, h, w, tmp,
                                       args.calibration)
         common = dict(arch=args.arch, classes=args.classes, height=h, width=w,

@@ -7,8 +7,9 @@ SRC is a PyTorch checkpoint of fyu/drn (`.pth`, `.pth.tar`: a release, or a trai
 checkpoint of segment.py/classify.py), torchvision's ResNet-50 for drn_a_50, a
 fyu/dilation `.caffemodel` (with --arch dilation8_camvid, dilation8_pascal_voc,
 dilation7_kitti or dilation10_cityscapes), or a registry name ("imagenet",
-"cityscapes", ...) to download. Whether a DRN checkpoint is a classifier or a DRNSeg
-model, and its number of classes, are read from the file unless given.
+"cityscapes", ...) to download; `keras_drn.weights.resolve` tells which, as for every
+`weights=` argument. Whether a DRN checkpoint is a classifier or a DRNSeg model, and
+its number of classes, are read from the file unless given.
 
 When PyTorch is installed and the checkout's tests/torch_reference.py (an independent
 implementation of the reference networks) is present, the same file is loaded into it
@@ -112,35 +113,39 @@ def build_and_load(args):
     from keras_drn.weights.convert import convert_caffe_blobs
     from keras_drn.weights.convert import convert_state_dict
     from keras_drn.weights.pth_reader import read_pth
+    from keras_drn.weights.resolve import load_resolved
 
     arch = normalize_arch(args.arch)
-    is_file = os.path.isfile(args.src)
     if arch in DILATION_ARCHS:
         family, dataset = arch.split("_", 1)
         config = DILATION_CONFIGS[dataset]
+        resolved = _resolve(args, arch, f"{family}({dataset!r})")
         classes = args.classes or config.classes
         model = getattr(keras_drn, family.capitalize())(
             dataset, classes=classes, input_shape=(None, None, 3))
         info = {"arch": arch, "kind": "caffe", "classes": classes, "config": config}
-        if is_file:
-            info["blobs"] = read_caffemodel(args.src)
+        if resolved.kind == "file":
+            info["blobs"] = read_caffemodel(resolved.location)
             assign_arrays(model, convert_caffe_blobs(model, info["blobs"],
                                                      source=args.src), kind="caffe")
         else:
-            named.load_named_weights(model, arch, args.src, arch=arch)
-            info["path"] = named.download.cached_path(registry.get_entry(arch, args.src))
+            load_resolved(model, resolved, arch=arch, kind="caffe", model_key=arch)
+            info["path"] = named.download.cached_path(resolved.entry)
         return model, info
     keras_drn.models.get_config(arch)
-    if is_file:
-        state = read_pth(args.src)
+    segmentation_names = set(registry.names_for(f"drnseg_{arch}"))
+    kind = args.kind
+    if kind == "auto" and args.src in segmentation_names - set(registry.names_for(arch)):
+        kind = "segmentation"
+    key = f"drnseg_{arch}" if kind == "segmentation" else arch
+    resolved = _resolve(args, key, f"{arch} ({'DRNSeg' if key != arch else 'DRN'})")
+    if resolved.kind == "file":
+        state = read_pth(resolved.location)
         kind, classes = _detect(state, args)
-        path = args.src
+        path = resolved.location
     else:
-        kind = "segmentation" if args.kind == "segmentation" or (
-            args.kind == "auto" and args.src == "cityscapes") else "classifier"
-        key = f"drnseg_{arch}" if kind == "segmentation" else arch
-        entry = registry.get_entry(key, args.src)
-        classes = args.classes or entry.classes
+        kind = "segmentation" if key != arch else "classifier"
+        classes = args.classes or resolved.entry.classes
         state, path = None, None
     if kind == "segmentation":
         model = keras_drn.DRNSeg(arch, classes=classes)
@@ -151,10 +156,24 @@ def build_and_load(args):
         assign_arrays(model, convert_state_dict(model, state, arch=arch, kind=kind,
                                                 source=args.src), kind=kind)
     else:
-        named.load_named_weights(model, key, args.src, arch=arch)
-        path = named.download.cached_path(entry)
+        load_resolved(model, resolved, arch=arch, kind=kind, model_key=key)
+        path = named.download.cached_path(resolved.entry)
     return model, {"arch": arch, "kind": kind, "classes": classes, "state": state,
                    "path": path}
+
+
+def _resolve(args, model_key: str, what: str):
+    """SRC through `keras_drn.weights.resolve`: a registry name or a file; presets are
+    Keras already and have nothing to convert."""
+    from keras_drn.weights.resolve import resolve_weights
+
+    resolved = resolve_weights(args.src, model_key, what=what, argument="SRC")
+    if resolved.kind == "preset":
+        raise UsageError(
+            f"SRC {args.src!r} is a keras-hub preset, which holds Keras weights already; "
+            f"pass a .pth/.pth.tar/.caffemodel file or a registry name to convert."
+        )
+    return resolved
 
 
 def save(model, output):

@@ -86,16 +86,15 @@ def main(argv=None) -> int:
     model = arguments.build_model(args)
     artifacts = report.export_all(
         model, args.output_dir, input_size=size, quantize_modes=args.quantize,
-        outputs=args.outputs, dataset=args.dataset, calibration=calib,
+        outputs=args.outputs, calibration=calib,
         integer_io=args.integer_io, saved_model=not args.no_saved_model,
         reuse=args.reuse, log=log)
     images = list(validation())
     source = args.data_dir or "synthetic scenes"
-    print(f"# {args.arch}, {args.classes} classes, head {args.head}, weights "
-          f"{args.weights}, input {size[0]}x{size[1]}")
+    print(f"# {model.arch}, {model.num_classes} classes, head {model.head}, dataset "
+          f"{model.dataset}, weights {args.weights}, input {size[0]}x{size[1]}")
     print(f"\n## Parity against Keras ({len(images)} validation images from {source})\n")
-    parity_results = report.parity(model, artifacts, images, dataset=args.dataset,
-                                   threads=threads)
+    parity_results = report.parity(model, artifacts, images, threads=threads)
     print(parity.format_table(parity_results))
     latency_results = []
     if not args.no_latency:
@@ -105,14 +104,14 @@ def main(argv=None) -> int:
               f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
               f"load average {load} before timing)\n")
         latency_results = report.latency(
-            model, artifacts, images[0], arch=args.arch, classes=args.classes,
-            head=args.head, dataset=args.dataset, threads=threads, runs=args.runs,
+            model, artifacts, images[0], threads=threads, runs=args.runs,
             warmup=args.warmup, log=log)
         print(latency.format_table(latency_results))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({
-                "arch": args.arch, "classes": args.classes, "head": args.head,
+                "arch": model.arch, "classes": model.num_classes, "head": model.head,
+                "dataset": model.dataset, "class_names": list(model.class_names),
                 "weights": args.weights, "input_size": list(size), "threads": threads,
                 "validation": source,
                 "artifacts": [vars(a) for a in artifacts],

@@ -6,8 +6,8 @@ labels.
 Runs on `ai_edge_litert` (the LiteRT interpreter, XNNPACK on CPU). The image must have
 the model's input size and three channels (RGB); --resize scales it to the model's size
 and the labels back to the image's (nearest neighbour), --convert-rgb turns grey or RGBA
-images into RGB. Colours come from the model's dataset (stored in the .tflite) or
---dataset.
+images into RGB. Colours come from the model's dataset (stored in the .tflite: a
+generic palette when the model names none) or --dataset.
 """
 
 import argparse
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     from PIL import Image
 
     from keras_drn.export.runtime import LiteRTSegmenter
-    from keras_drn.meta.palettes import palette
+    from keras_drn.inference.outputs import label_palette
 
     try:
         segmenter = LiteRTSegmenter(args.model, num_threads=args.threads,
@@ -88,8 +88,12 @@ def main(argv=None) -> int:
             hint = "" if image.ndim == 3 and image.shape[-1] == 3 else (
                 " (or pass --convert-rgb)")
             raise ValueError(f"{args.image}: {error}{hint}") from None
-        dataset = args.dataset or segmenter.metadata.get("dataset") or "cityscapes"
-        colours = palette(dataset)
+        dataset = args.dataset
+        if dataset is None:
+            # A keras_drn export records its dataset (None: generic colours); a file
+            # without keras_drn metadata gets Cityscapes' colours.
+            dataset = segmenter.metadata.get("dataset", "cityscapes")
+        colours = label_palette(dataset)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -112,7 +116,7 @@ def main(argv=None) -> int:
     if args.labels_output:
         _save_png(labels, args.labels_output)
     counts = np.bincount(labels.ravel(), minlength=1)
-    names = segmenter.metadata.get("class_names") or []
+    names = segmenter.class_names or []
     name = lambda c: names[c] if c < len(names) else str(c)  # noqa: E731
     top = ", ".join(f"{name(c)} {100 * n / labels.size:.1f}%"
                     for c, n in sorted(enumerate(counts), key=lambda t: -t[1])[:5] if n)

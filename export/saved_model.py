@@ -5,8 +5,9 @@
 Signatures: `serving_default` (uint8 RGB `images` [N, H, W, 3] of any size -> int32
 `labels` [N, H, W] and float32 `probabilities` [N, H, W, C]), `serving_bytes` (encoded
 PNG/JPEG `image_bytes` [N] -> the same) and `serving_logits` (`images` -> `logits`). The
-dataset's mean/std are applied inside. Check it with
-`saved_model_cli show --dir DIR --all`.
+model's dataset's mean/std (the weights' dataset unless --dataset) are applied inside;
+`assets.extra/keras_drn.json` records the classes, class names, head and normalisation.
+Check it with `saved_model_cli show --dir DIR --all`.
 """
 
 import argparse
@@ -58,8 +59,8 @@ def main(argv=None) -> int:
         arguments.fail(str(error))
     model = arguments.build_model(args, input_shape=input_shape)
     start = time.perf_counter()
-    export_saved_model(model, args.output, dataset=args.dataset, overwrite=args.overwrite,
-                       extra_metadata={"arch": args.arch, "weights": args.weights})
+    export_saved_model(model, args.output, overwrite=args.overwrite,
+                       extra_metadata={"weights": args.weights})
     print(f"wrote {args.output} in {time.perf_counter() - start:.1f} s; signatures "
           f"serving_default, serving_bytes, serving_logits "
           f"(saved_model_cli show --dir {args.output} --all)")

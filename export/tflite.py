@@ -89,9 +89,9 @@ def main(argv=None) -> int:
     model = arguments.build_model(args)
     start = time.perf_counter()
     content = convert_to_tflite(
-        model, size, quantize=args.quantize, outputs=args.outputs, dataset=args.dataset,
+        model, size, quantize=args.quantize, outputs=args.outputs,
         representative_images=calib, integer_io=args.integer_io,
-        extra_metadata={"arch": args.arch, "weights": args.weights},
+        extra_metadata={"weights": args.weights},
     )
     write_tflite(content, args.output)
     print(f"wrote {args.output}: {len(content) / 2**20:.1f} MiB in "
@@ -110,12 +110,11 @@ def main(argv=None) -> int:
         print("\nParity against Keras "
               f"({len(images)} validation images, {size[0]}x{size[1]}):")
         print(parity.format_table(report.parity(model, [artifact], images,
-                                                dataset=args.dataset, threads=threads)))
+                                                threads=threads)))
         print(f"\nLatency (batch 1, {threads} threads, {args.warmup} warm-up, "
               f"{args.runs} runs, each in a fresh process):")
         print(latency.format_table(report.latency(
-            model, [artifact], images[0], arch=args.arch, classes=args.classes,
-            head=args.head, dataset=args.dataset, threads=threads, runs=args.runs,
+            model, [artifact], images[0], threads=threads, runs=args.runs,
             warmup=args.warmup, log=lambda m: print(m, file=sys.stderr))))
     return 0
 

@@ -136,6 +136,8 @@ def DRNSeg(
     head: str = "reference",
     activation=None,
     name: str | None = None,
+    dataset: str | None = None,
+    class_names=None,
 ):
     """Instantiates DRNSeg: a DRN backbone, a 1x1 classifier `seg` and x8 upsampling,
     returning per-pixel logits (float32) at the input's height and width.
@@ -163,6 +165,10 @@ def DRNSeg(
             (stride-8 logits).
         activation: None (logits), "softmax" or "log_softmax" (the reference's output).
         name: the model's name.
+        dataset: what the classes are ("cityscapes", "camvid", ...): the class names
+            and input statistics the model reports. Default: the named weights' or the
+            preset's dataset, else "cityscapes" for 19 classes.
+        class_names: one name per class, overriding the dataset's.
 
     Example:
     ```python
@@ -183,12 +189,35 @@ def DRNSeg(
             f"Pass either weights={weights!r} or backbone_weights="
             f"{backbone_weights!r}, not both: weights= loads the whole model."
         )
-    dataset = resolved.entry.dataset if resolved.entry is not None else None
+    source = None
+    if resolved.entry is not None and dataset is None:
+        dataset = resolved.entry.dataset
+    if resolved.kind == "preset":
+        # The preset's own model says what its classes are; its weights are copied
+        # below by name and shape.
+        from keras_drn.presets import load_preset_model
+
+        source = load_preset_model(resolved.location)
+        if dataset is None:
+            dataset = getattr(source, "dataset", None)
+        if class_names is None:
+            class_names = getattr(source, "_explicit_class_names", None)
     model = build_drnseg(key, classes, input_shape=input_shape, head=head,
-                         activation=activation, dataset=dataset, name=name)
+                         activation=activation, dataset=dataset,
+                         class_names=class_names, name=name)
     if not backbone.is_none:
         _load_backbone(model, backbone, key)
-    _load(model, resolved, arch=key, kind="segmentation", model_key=f"drnseg_{key}")
+    if source is not None:
+        from keras_drn.weights import transfer_weights
+
+        try:
+            transfer_weights(source, model, strict=True)
+        except ValueError as error:
+            raise ValueError(
+                f"Preset {resolved.location} does not fit {what}: {error}") from None
+    else:
+        _load(model, resolved, arch=key, kind="segmentation",
+              model_key=f"drnseg_{key}")
     if input_tensor is not None:
         from keras_drn.models.segmentation import on_input_tensor
 

@@ -1,7 +1,7 @@
 """Segments images from the command line.
 
     python -m keras_drn.predict INPUT [INPUT ...] -o OUT
-        (--arch drn_d_22 [--weights cityscapes|FILE] | --model FILE.keras)
+        (--arch drn_d_22 [--weights cityscapes|FILE|PRESET] | --model FILE.keras|PRESET)
         [--dataset cityscapes] [--ms | --scales 0.5,1,1.5] [--flip] [--merge log_prob|prob]
         [--window 1024 --margin 256] [--outputs train_ids,label_ids,color,overlay]
 
@@ -9,6 +9,12 @@ INPUT is a folder (searched recursively), a glob pattern ("imgs/*.jpg"), an imag
 .txt list of images. OUT gets `train_ids/`, `label_ids/` (Cityscapes label ids, ready
 for the benchmark server), `color/` and `overlay/`, keeping the sub-folders of an
 input folder. `--ms` is fyu/drn's multi-scale test (scales 0.5 .. 1.75).
+
+The model says what it was trained on: its dataset gives the normalisation, the palette
+and the class ids (`--dataset` overrides it). `--weights` is read by
+`keras_drn.weights.resolve` (a released name, a preset, or a file), as everywhere in
+keras_drn; `--model` is a `.keras` file or a keras-hub preset (a named preset such as
+"drn_d_22_cityscapes", a directory, or a kaggle:// / hf:// handle).
 
 The library function behind it is `keras_drn.inference.predict_images`.
 """
@@ -70,14 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, help="output folder")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--arch", help="drn_d_22, drn_c_26, ..., or dilation7/8/10")
-    source.add_argument("--model", help="a saved Keras model (.keras)")
-    parser.add_argument("--weights", help="with --arch: named weights (cityscapes) or a "
-                                          "checkpoint file (.pth, .caffemodel, "
-                                          ".weights.h5)")
+    source.add_argument("--model", help="a saved Keras model (.keras) or a keras-hub "
+                                        "preset (name, directory or handle)")
+    parser.add_argument("--weights", help="with --arch: named weights (cityscapes), a "
+                                          "preset, or a checkpoint file (.pth, "
+                                          ".caffemodel, .weights.h5, .keras)")
     parser.add_argument("--classes", type=int,
-                        help="with --arch: classes (default: the dataset's)")
-    parser.add_argument("--dataset", default="cityscapes",
-                        help="normalisation, palette and ids (default cityscapes)")
+                        help="with --arch: classes (default: the weights', else the "
+                             "dataset's, else 19)")
+    parser.add_argument("--dataset", default=None,
+                        help="normalisation, palette and ids (default: the model's own "
+                             "dataset)")
     scales = parser.add_mutually_exclusive_group()
     scales.add_argument("--ms", action="store_true",
                         help=f"multi-scale testing, scales {','.join(map(str, MS_SCALES))}")
@@ -101,20 +110,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_model(args):
-    """The model named on the command line."""
+    """The model named on the command line: a keras_drn segmenter (or, from a `.keras`
+    file saved without one, the plain Keras model it holds)."""
     import keras
 
     import keras_drn
     from keras_drn.meta.labels import class_names
 
     if args.model:
-        return keras.saving.load_model(args.model, compile=False)
+        if args.weights or args.classes:
+            raise ValueError("--weights and --classes go with --arch; a --model file or "
+                             "preset holds its weights and classes.")
+        if str(args.model).endswith(".keras"):
+            return keras.saving.load_model(args.model, compile=False)
+        return _preset_segmenter(args.model, "--model")
     arch = args.arch.strip().lower().replace("-", "_")
-    classes = args.classes or len(class_names(args.dataset))
     if arch in DILATION_ARCHS:
         constructor = getattr(keras_drn, arch.capitalize())  # Dilation7, 8, 10
-        return constructor(dataset=args.dataset, weights=args.weights)
-    return keras_drn.DRNSeg(arch, classes=classes, weights=args.weights)
+        kwargs = {"dataset": args.dataset} if args.dataset else {}
+        if args.classes:
+            kwargs["classes"] = args.classes
+        return constructor(weights=args.weights, **kwargs)
+    from keras_drn.models.drn import normalize_arch
+    from keras_drn.weights.resolve import resolve_weights
+
+    key = normalize_arch(arch)
+    resolved = resolve_weights(args.weights, f"drnseg_{key}", what=f"DRNSeg({key!r})",
+                               argument="--weights")
+    if resolved.kind == "preset":  # the preset knows its classes and dataset
+        model = _preset_segmenter(resolved.location, "--weights")
+        if model.family != "drn" or model.arch != key or (
+                args.classes and args.classes != model.num_classes):
+            raise ValueError(
+                f"--weights {args.weights!r} is a preset of {model.arch} with "
+                f"{model.num_classes} classes, not of --arch {args.arch} with "
+                f"{args.classes or 'any number of'} classes. Pass the preset as --model."
+            )
+        return model
+    classes = args.classes
+    if classes is None and resolved.entry is not None:
+        classes = resolved.entry.classes
+    if classes is None and args.dataset:
+        classes = len(class_names(args.dataset))
+    return keras_drn.DRNSeg(arch, classes=classes or 19, weights=args.weights)
+
+
+def _preset_segmenter(preset, argument: str):
+    import keras_drn
+    from keras_drn.presets import load_preset_model
+
+    model = load_preset_model(preset)
+    if not keras_drn.models.is_segmenter(model):
+        raise ValueError(
+            f"{argument} {preset!r} is a backbone preset; pass a segmenter preset (one "
+            f"with task.json), e.g. drn_d_22_cityscapes."
+        )
+    return model
 
 
 def main(argv=None) -> int:

@@ -88,7 +88,7 @@ def test_bad_arguments(cli, capsys, tmp_path):
         ([str(src), "--arch", "drn_d_22", "--output", str(tmp_path / "o.weights.h5")],
          "not a PyTorch checkpoint"),
         ([str(tmp_path / "absent.pth"), "--arch", "drn_d_22", "--output",
-          str(tmp_path / "o.weights.h5")], "No weights named"),
+          str(tmp_path / "o.weights.h5")], "no such file"),
         ([str(src), "--arch", "drn_z_9", "--output", str(tmp_path / "o.weights.h5")],
          "Unknown arch"),
     ]

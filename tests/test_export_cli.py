@@ -145,8 +145,11 @@ def test_library_errors_before_any_conversion():
                           int8_logits_range=(1.0, 2.0))
     with pytest.raises(ValueError, match="Invalid quantize='int4'"):
         convert_to_tflite(model, (64, 96), quantize="int4")
+    # A plain Keras model records no head, classes or normalisation: refused, with
+    # the way to rebuild it as a segmenter.
     plain = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
-    with pytest.raises(ValueError, match="expected a DRNSeg model.*'seg'"):
+    with pytest.raises(ValueError, match=r"expected a keras_drn.DRNImageSegmenter.*"
+                                         r"keras_drn.DRNSeg\(arch, classes"):
         convert_to_tflite(plain, (8, 8))
 
 
@@ -200,3 +203,39 @@ def test_report_script_end_to_end(tmp_path, capsys):
         assert row["max_abs_logit_diff"] < 1e-3 * row["logit_range"]
     assert sorted(os.listdir(tmp_path / "artifacts")) == [
         "drn_d_22_seg_float32.tflite", "saved_model"]
+
+
+def test_model_arguments_take_classes_and_dataset_from_the_weights(tmp_path, capsys):
+    import argparse
+
+    from keras_drn.export import arguments
+    from keras_drn.meta import class_names
+    from keras_drn.models import build_drnseg
+    from keras_drn.models.walk import find_layer
+
+    def parse(*argv):
+        parser = argparse.ArgumentParser()
+        arguments.add_model_arguments(parser)
+        return parser.parse_args(["--arch", "drn_d_22", *argv])
+
+    model = arguments.build_model(parse("--classes", "11", "--dataset", "camvid"))
+    assert model.dataset == "camvid" and model.class_names == class_names("camvid")
+    assert arguments.build_model(parse()).dataset == "cityscapes"  # 19 classes
+    # A saved segmenter says what it is: no --classes or --dataset needed.
+    saved = build_drnseg("drn_d_22", 3, dataset="camvid", class_names=("a", "b", "c"))
+    path = str(tmp_path / "mine.keras")
+    saved.save(path)
+    model = arguments.build_model(parse("--weights", path))
+    assert model.num_classes == 3 and model.class_names == ("a", "b", "c")
+    assert model.dataset == "camvid"
+    np.testing.assert_array_equal(np.asarray(find_layer(model, "seg").kernel),
+                                  np.asarray(find_layer(saved, "seg").kernel))
+    for argv, message in [
+        (("--weights", path, "--classes", "5"), r"--classes 5, but .* has 3 classes"),
+        (("--dataset", "kitti"), r"--dataset 'kitti' has no DRN input statistics"),
+        (("--weights", str(tmp_path / "absent.weights.h5")), r"no such file"),
+    ]:
+        with pytest.raises(SystemExit) as raised:
+            arguments.build_model(parse(*argv))
+        assert raised.value.code == 2
+        assert re.search(message, capsys.readouterr().err), argv

@@ -17,11 +17,11 @@ tf = pytest.importorskip("tensorflow")
 
 import keras  # noqa: E402
 
-import keras_drn  # noqa: E402
 from keras_drn.data.synthetic import render_scene  # noqa: E402
 from keras_drn.export import parity  # noqa: E402
 from keras_drn.export.saved_model import export_saved_model  # noqa: E402
 from keras_drn.export.saved_model import read_saved_model_metadata  # noqa: E402
+from keras_drn.models import build_drnseg  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = {"drn_d_22": 19, "drn_c_26": 3}  # arch -> classes
@@ -29,9 +29,11 @@ MODELS = {"drn_d_22": 19, "drn_c_26": 3}  # arch -> classes
 
 @functools.cache
 def model(arch):
-    # Random weights: float32 parity is exact to rounding whatever the weights.
+    # Random weights: float32 parity is exact to rounding whatever the weights. The
+    # segmenters record Cityscapes (drn_d_22's 19 classes imply it; drn_c_26's 3 do
+    # not, so it is given), whose statistics the exports then apply.
     keras.utils.set_random_seed(1)
-    return keras_drn.DRNSeg(arch, classes=MODELS[arch])
+    return build_drnseg(arch, MODELS[arch], dataset="cityscapes")
 
 
 @pytest.fixture(scope="module")
@@ -181,8 +183,23 @@ def test_metadata_and_overwrite(exported, tmp_path):
 
 
 def test_fixed_size_model_exports_fixed_signature(tmp_path):
-    fixed = keras_drn.DRNSeg("drn_d_22", classes=2, input_shape=(64, 96, 3))
+    fixed = build_drnseg("drn_d_22", 2, input_shape=(64, 96, 3), head="bilinear",
+                         dataset="camvid", class_names=("background", "object"))
     path = export_saved_model(fixed, str(tmp_path / "fixed"))
     loaded = tf.saved_model.load(path)
     spec = loaded.signatures["serving_default"].structured_input_signature[1]["images"]
     assert spec.shape.as_list() == [None, 64, 96, 3] and spec.dtype == tf.uint8
+    # The description is the segmenter's: its names, dataset, head and statistics.
+    meta = read_saved_model_metadata(path)
+    assert meta["class_names"] == ["background", "object"]
+    assert meta["dataset"] == "camvid" and meta["head"] == "bilinear"
+    assert meta["normalization"]["mean"] == list(fixed.normalization.mean)
+
+
+def test_plain_models_are_refused_with_a_way_out(tmp_path):
+    plain = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(2, 1,
+                                                                             name="seg")])
+    with pytest.raises(ValueError, match=r"expected a keras_drn.DRNImageSegmenter.*"
+                                         r"Sequential.*weights='model.keras'"):
+        export_saved_model(plain, str(tmp_path / "plain"))
+    assert not os.listdir(tmp_path)

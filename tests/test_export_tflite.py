@@ -38,6 +38,7 @@ from keras_drn.export import read_metadata  # noqa: E402
 from keras_drn.export.calibration import representative_images  # noqa: E402
 from keras_drn.export.graph import keras_dilations  # noqa: E402
 from keras_drn.export.runtime import LiteRTSegmenter  # noqa: E402
+from keras_drn.models import build_drnseg  # noqa: E402
 
 SIZE = (64, 96)
 CLASSES = 5
@@ -58,9 +59,11 @@ def group_labels(labels):
 
 @functools.cache
 def probe_model(arch, head="reference"):
-    """A seeded random DRNSeg backbone with a ridge-regression `seg` probe."""
+    """A seeded random DRNSeg backbone with a ridge-regression `seg` probe; the
+    segmenter records Cityscapes as its dataset (the scenes imitate it), so that its
+    exports normalise with Cityscapes' statistics."""
     keras.utils.set_random_seed(0)
-    model = keras_drn.DRNSeg(arch, classes=CLASSES, head=head)
+    model = build_drnseg(arch, CLASSES, head=head, dataset="cityscapes")
     scenes = [render_scene(5000 + i, *SIZE) for i in range(16)]
     x = keras_drn.preprocess_input(np.stack([s[0] for s in scenes]), dataset="cityscapes")
     labels = group_labels(np.stack([s[1] for s in scenes]))
@@ -242,8 +245,46 @@ def test_metadata_describes_the_model():
     meta = read_metadata(exported("drn_c_26", "float16"))
     assert meta["classes"] == CLASSES and meta["head"] == "reference"
     assert meta["input_size"] == list(SIZE) and meta["quantize"] == "float16"
+    # The dataset is the segmenter's (probe_model records Cityscapes), not a default.
     assert meta["dataset"] == "cityscapes" and meta["outputs"] == "logits"
     assert meta["normalization"]["std"][0] == pytest.approx(0.1829540508368939)
+    assert meta["arch"] == "drn_c_26" and meta["family"] == "drn"
+    assert meta["output_stride"] == 1
+    # Cityscapes has 19 classes, the probe 5: the segmenter's generic names.
+    assert meta["class_names"] == [f"class_{i}" for i in range(CLASSES)]
+
+
+def test_export_reads_the_segmenters_dataset_and_class_names():
+    """A CamVid DRNSeg: the export normalises with the segmenter's own statistics
+    (CamVid has none of its own in the reference: ImageNet's) and records its dataset
+    and class names; Keras and LiteRT then agree. An explicit dataset still wins."""
+    from keras_drn.export.serving import SegmentationGraph
+    from keras_drn.meta import class_names
+    from keras_drn.meta.normalization import NORMALIZATION
+
+    keras.utils.set_random_seed(2)
+    model = build_drnseg("drn_d_22", 11, dataset="camvid")
+    content = convert_to_tflite(model, SIZE)
+    meta = read_metadata(content)
+    assert meta["dataset"] == "camvid" and meta["classes"] == 11
+    assert meta["class_names"] == list(class_names("camvid"))
+    assert meta["normalization"]["mean"] == pytest.approx(NORMALIZATION["imagenet"].mean)
+    images = validation()[:2]
+    own = parity.keras_logits(model, images)  # the segmenter's own normalisation
+    result = parity.measure("camvid", "none", LiteRTSegmenter(content), images, own)
+    assert result.agreement >= 0.9999
+    assert result.max_abs_logit_diff <= 1e-4 * result.logit_range
+    cityscapes = parity.keras_logits(model, images, "cityscapes")
+    assert np.abs(cityscapes[0] - own[0]).max() > 1e-2 * result.logit_range  # teeth
+    # Names given to the segmenter are recorded as given.
+    named = build_drnseg("drn_d_22", 3, dataset="camvid",
+                         class_names=("road", "car", "sky"))
+    assert SegmentationGraph(named).metadata()["class_names"] == ["road", "car", "sky"]
+    override = SegmentationGraph(model, dataset="cityscapes").metadata()
+    assert override["dataset"] == "cityscapes"
+    assert override["normalization"]["std"][0] == pytest.approx(0.1829540508368939)
+    # Cityscapes has 19 classes, the model 11: its own (CamVid) names stay.
+    assert override["class_names"] == list(class_names("camvid"))
 
 
 def test_graph_check_catches_unfused_dilated_convolutions():

@@ -10,6 +10,9 @@ from keras_drn.inference import interp_map
 from keras_drn.inference import predict_logits
 from keras_drn.inference.tiling import reflect_101
 from keras_drn.layers import BilinearUpsampling
+from keras_drn.models import DilationBackbone
+from keras_drn.models import DilationImageSegmenter
+from keras_drn.models.walk import has_layer
 
 MARGIN = 186
 TILE = 412  # 372 + 40: five stride-8 cells per tile
@@ -85,6 +88,32 @@ def tiny_dilation(upsample):
     return keras.Model(image, x)
 
 
+class TinyFrontEnd(DilationBackbone):
+    """A DilationBackbone with the front end's geometry (valid convolutions, ceil-mode
+    pools, 186 pixels lost on each side, stride 8) but a few channels, and layer names
+    that are not the VGG's: what a segmenter built on it does comes from its config."""
+
+    def __init__(self, **kwargs):
+        import keras_hub
+
+        image = keras.Input((None, None, 3), name="image")
+        x = keras.layers.Conv2D(4, 9, activation="relu", name="tiny_a")(image)
+        x = keras.layers.MaxPooling2D(2, 2, padding="same", name="tiny_pa")(x)
+        x = keras.layers.Conv2D(4, 3, activation="relu", name="tiny_b")(x)
+        x = keras.layers.MaxPooling2D(2, 2, padding="same", name="tiny_pb")(x)
+        x = keras.layers.Conv2D(4, 3, activation="relu", name="tiny_c")(x)
+        x = keras.layers.MaxPooling2D(2, 2, padding="same", name="tiny_pc")(x)
+        x = keras.layers.Conv2D(6, 3, dilation_rate=22, name="tiny_d")(x)
+        keras_hub.models.Backbone.__init__(self, inputs=image, outputs=x, **kwargs)
+        self.image_shape, self.dropout, self.pyramid_outputs = (None, None, 3), 0.0, {}
+
+
+def tiny_segmenter(upsample, dataset="camvid"):
+    keras.utils.set_random_seed(7)
+    return DilationImageSegmenter(TinyFrontEnd(), num_classes=5, context="basic",
+                                  context_layers=7, upsample=upsample, dataset=dataset)
+
+
 def test_reflect_101_is_opencvs(rng):
     image = rng.normal(size=(7, 5, 2))
     for pads in [(3, 2, 1, 4), (20, 9, 13, 0), (0, 0, 0, 0)]:
@@ -118,6 +147,31 @@ def test_tiles_reflection_and_zoom_as_predict_py(rng, upsample):
     got = predict_logits(model, image, dataset="camvid", tile_size=TILE, batch_size=3)
     assert got.shape == (100, 130, 5)
     np.testing.assert_allclose(np.exp(got), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("upsample", [False, True])
+def test_a_dilation_segmenter_says_how_to_run_it(rng, upsample):
+    """No family, dataset or zoom given, and no VGG layer names to go by: the
+    segmenter's family ("dilation"), dataset (CamVid's mean) and zoom (1 with the
+    in-network upsampling, else 8) select the tiling of predict.py."""
+    model = tiny_segmenter(upsample)
+    assert not has_layer(model, "conv1_1") and not has_layer(model, "fc6")
+    image = rng.integers(0, 256, size=(100, 130, 3)).astype(np.uint8)
+
+    def forward_prob(batch):
+        out = keras.ops.convert_to_numpy(model(batch, training=False))
+        e = np.exp(out - out.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    expected = predict_py(forward_prob,
+                          preprocess_input(image, dataset="camvid", model="dilation"),
+                          zoom=1 if upsample else 8)
+    got = predict_logits(model, image, tile_size=TILE, batch_size=2)
+    assert got.shape == (100, 130, 5)
+    np.testing.assert_allclose(np.exp(got), expected, atol=1e-5)
+    # The deploy tile comes from the segmenter's dataset too.
+    with pytest.raises(ValueError, match="No Dilation deploy tile for dataset='mine'"):
+        predict_logits(tiny_segmenter(upsample, dataset="mine"), image)
 
 
 def test_dilation_geometry_errors(rng):

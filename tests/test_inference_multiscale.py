@@ -14,8 +14,10 @@ from keras_drn.models import build_drnseg
 
 @pytest.fixture(scope="module")
 def model():
+    # The segmenter records Cityscapes, whose statistics `network` applies: the
+    # inference reads them from the model (4 classes alone would name no dataset).
     keras.utils.set_random_seed(3)
-    return build_drnseg("drn_d_22", classes=4)
+    return build_drnseg("drn_d_22", classes=4, dataset="cityscapes")
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +33,9 @@ def log_softmax(x):
     return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
-def network(model, image):
+def network(model, image, dataset="cityscapes"):
     """The model's log-probabilities on a uint8 image, computed directly."""
-    x = preprocess_input(image, dataset="cityscapes")[None]
+    x = preprocess_input(image, dataset=dataset)[None]
     return log_softmax(keras.ops.convert_to_numpy(model(x, training=False))[0])
 
 
@@ -112,3 +114,26 @@ def test_probability_outputs_give_the_same_log_probabilities(model, image, head)
     wrapped = keras.Model(model.input, head()(model.output))
     np.testing.assert_allclose(predict_logits(wrapped, image, scales=(0.5, 1.0)),
                                predict_logits(model, image, scales=(0.5, 1.0)), atol=1e-4)
+
+
+def test_the_segmenters_config_drives_normalisation_and_output(image):
+    """A head="bilinear" DRNSeg that records CamVid (whose statistics are ImageNet's in
+    the reference) and returns probabilities: predict_logits reads both from the
+    segmenter, at a size the reference head could not map back; an explicit dataset
+    still wins."""
+    keras.utils.set_random_seed(5)
+    model = build_drnseg("drn_d_22", classes=4, head="bilinear", dataset="camvid",
+                         activation="softmax")
+    odd = image[:60, :92]  # not a multiple of 8
+
+    def log_probabilities(dataset):
+        x = preprocess_input(odd, dataset=dataset)[None]
+        return np.log(keras.ops.convert_to_numpy(model(x, training=False))[0])
+
+    got = predict_logits(model, odd)
+    assert got.shape == (60, 92, 4)
+    np.testing.assert_allclose(got, log_probabilities("imagenet"), atol=1e-4)
+    cityscapes = log_probabilities("cityscapes")
+    assert np.abs(got - cityscapes).max() > 1e-3  # the statistics matter
+    np.testing.assert_allclose(predict_logits(model, odd, dataset="cityscapes"),
+                               cityscapes, atol=1e-4)

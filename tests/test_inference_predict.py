@@ -146,3 +146,44 @@ def test_score_model_counts_predictions_against_labels(saved_model, images, rng)
         np.add.at(expected, (label[valid], prediction[valid]), 1)
     np.testing.assert_array_equal(scores.matrix, expected)
     assert scores.num_images == 3 and scores.category_iou is not None
+
+
+TINY = DRNConfig("D", "basic", (1, 1, 1, 1, 1, 1, 1, 1), channels=(4, 4, 8, 8, 8, 8, 8, 8))
+
+
+def test_predictions_follow_the_segmenters_dataset(images, tmp_path):
+    """A DRNSeg that records CamVid: its statistics (ImageNet's), its palette, its class
+    names, and no Cityscapes label ids; a segmenter naming no dataset gets generic
+    colours; an explicit dataset still wins."""
+    from keras_drn import preprocess_input
+    from keras_drn.inference import Predictor
+    from keras_drn.inference import score_model
+    from keras_drn.inference.outputs import generic_palette
+    from keras_drn.meta import class_names
+    from keras_drn.models import build_drnseg
+
+    keras.utils.set_random_seed(12)
+    model = build_drnseg(TINY, 11, dataset="camvid")
+    predictor = Predictor(model)
+    assert predictor.dataset == "camvid"
+    assert predictor.class_names == class_names("camvid")
+    records = predict_images(predictor, images, tmp_path / "camvid", progress=False)
+    assert sorted(records[0]["outputs"]) == ["color", "overlay", "train_ids"]
+    train = np.asarray(Image.open(records[0]["outputs"]["train_ids"]))
+    image = np.asarray(Image.open(records[0]["input"]))
+    direct = model(preprocess_input(image, dataset="imagenet")[None], training=False)
+    np.testing.assert_array_equal(train, np.argmax(np.asarray(direct)[0], -1))
+    colors = np.asarray(Image.open(records[0]["outputs"]["color"]))
+    np.testing.assert_array_equal(colors, palette("camvid")[train])
+    samples = [(image, train)]
+    assert score_model(model, samples).class_names == class_names("camvid")
+    assert Predictor(model, dataset="cityscapes").dataset == "cityscapes"
+
+    anonymous = build_drnseg(TINY, 4)  # 4 classes: no dataset
+    records = predict_images(anonymous, images, tmp_path / "anonymous",
+                             outputs=["train_ids", "color"], progress=False)
+    train = np.asarray(Image.open(records[0]["outputs"]["train_ids"]))
+    colors = np.asarray(Image.open(records[0]["outputs"]["color"]))
+    np.testing.assert_array_equal(colors, generic_palette()[train])
+    scores = score_model(anonymous, [(image, train)])
+    assert scores.class_names == ("class_0", "class_1", "class_2", "class_3")

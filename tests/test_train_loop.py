@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from keras_drn.data.pipeline import SyntheticSource
+from keras_drn.models.walk import find_layer
 from keras_drn.training import SegmentationTrainer
 from keras_drn.training import TrainConfig
 from keras_drn.training import TrainingDiverged
@@ -164,7 +165,7 @@ def test_mixed_precision_and_xla(tmp_path, precision, jit):
                          output_dir=str(tmp_path), print_freq=100)
     trainer = SegmentationTrainer(config, train, val)
     if precision:
-        assert trainer.model.get_layer("layer0_0").compute_dtype == precision
+        assert find_layer(trainer.model, "layer0_0").compute_dtype == precision
         assert trainer.model.output.dtype == "float32"  # logits and softmax in float32
     if precision == "float16":
         assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
@@ -172,3 +173,64 @@ def test_mixed_precision_and_xla(tmp_path, precision, jit):
     assert all(np.isfinite(loss) for _, loss in trainer.history["loss"])
     assert np.isfinite(result["mean_iou"])
     assert keras.config.dtype_policy().name == "float32"  # restored afterwards
+
+
+RELOAD_SCRIPT = """
+import json, sys
+import numpy as np
+import keras_hub
+import keras_drn
+from keras_drn.meta.normalization import NORMALIZATION
+from keras_drn.training.models import build_segmenter
+
+run_dir, out = sys.argv[1], sys.argv[2]
+segmenter = keras_hub.models.ImageSegmenter.from_preset(run_dir + "/preset")
+settings = json.load(open(run_dir + "/run.json"))
+fresh = build_segmenter(settings["arch"], settings["classes"], width=settings["width"],
+                        head=settings["head"])
+images = np.random.default_rng(0).integers(0, 256, (2, 40, 56, 3)).astype("uint8")
+norm = NORMALIZATION["synthetic"]
+x = ((images * norm.scale - np.array(norm.mean)) / np.array(norm.std)).astype("float32")
+untrained = np.asarray(fresh(x))
+fresh.load_weights(run_dir + "/final.weights.h5")
+np.savez(out, preset=np.asarray(segmenter(x)), fresh=np.asarray(fresh(x)),
+         untrained=untrained, predicted=segmenter.predict(images, verbose=0),
+         kind=type(segmenter).__name__, width=segmenter.backbone.width,
+         names=np.array(segmenter.class_names), dataset=segmenter.dataset)
+"""
+
+
+@pytest.mark.slow
+def test_run_preset_reloads_in_a_fresh_process(tmp_path):
+    import subprocess
+    import sys
+
+    train, _ = _sources()
+    run_dir = tmp_path / "run"
+    config = TrainConfig(**TINY, epochs=1, steps_per_epoch=2, lr=0.01,
+                         output_dir=str(run_dir), print_freq=100)
+    result = SegmentationTrainer(config, train, None).run()
+    assert result["preset"] == str(run_dir / "preset")
+    meta = json.loads((run_dir / "preset/keras_drn.json").read_text())
+    assert meta["source"] == {"run_dir": str(run_dir), "step": 2}
+    assert meta["parity"] is None
+    run = json.loads((run_dir / "run.json").read_text())
+    assert (run["arch"], run["classes"], run["width"], run["head"]) == (
+        "drn_d_22", 19, 0.5, "reference")
+    assert run["class_names"][:2] == ["road", "sidewalk"] and run["dataset"] == "synthetic"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, TF_CPP_MIN_LOG_LEVEL="3")
+    out = tmp_path / "logits.npz"
+    done = subprocess.run([sys.executable, "-c", RELOAD_SCRIPT, str(run_dir), str(out)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = np.load(out)
+    assert str(got["kind"]) == "DRNImageSegmenter" and float(got["width"]) == 0.5
+    assert list(got["names"]) == run["class_names"] and str(got["dataset"]) == "synthetic"
+    assert got["preset"].shape == (2, 40, 56, 19)
+    # The loaded weights matter (a fresh model gives other logits) ...
+    assert np.abs(got["fresh"] - got["untrained"]).max() > 1e-2
+    # ... and the preset holds the same ones as final.weights.h5.
+    assert np.abs(got["preset"] - got["fresh"]).max() <= 1e-5
+    # The preset's preprocessor applies the training data's statistics to uint8 images.
+    np.testing.assert_allclose(got["predicted"], got["fresh"], atol=1e-4)

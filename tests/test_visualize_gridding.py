@@ -49,3 +49,28 @@ def test_demo_image_is_smooth():
     image = demo_image(64)
     assert image.shape == (64, 64, 3) and image.dtype == np.uint8
     assert gridding_energy(image.astype(float)) < 0.05
+
+
+def test_level_features_of_a_segmenter_read_its_backbone_and_dataset():
+    """A DRNSeg segmenter's levels come from its backbone's pyramid, normalised with its
+    dataset's statistics; a plain DRN with the same weights, read by layer name with
+    those statistics, gives the same maps."""
+    import keras
+
+    from keras_drn.models import build_drn
+    from keras_drn.models import build_drnseg
+    from keras_drn.visualize.features import level_features
+    from keras_drn.weights import transfer_weights
+
+    keras.utils.set_random_seed(6)
+    segmenter = build_drnseg("drn_c_26", 3, dataset="cityscapes")
+    plain = build_drn("drn_c_26", include_top=False, input_shape=(None, None, 3))
+    transfer_weights(segmenter, plain, strict=False)
+    image = demo_image(48)
+    got = level_features(segmenter, None, image)
+    want = level_features(plain, "drn_c_26", image, dataset="cityscapes")
+    assert list(got) == list(want) == [f"level{k}" for k in range(1, 9)]
+    for level in got:
+        np.testing.assert_allclose(got[level], want[level], atol=1e-5)
+    imagenet = level_features(plain, "drn_c_26", image)  # a plain model's default
+    assert np.abs(imagenet["level8"] - got["level8"]).max() > 1e-4

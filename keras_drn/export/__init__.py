@@ -1,5 +1,7 @@
-"""Deployment: SavedModel and TFLite (LiteRT) exports of DRNSeg, with the input
-normalisation inside, clean edge graphs, parity and latency reports (docs/export.md).
+"""Deployment: SavedModel and TFLite (LiteRT) exports of DRNSeg segmenters
+(`keras_drn.DRNImageSegmenter`), with the input normalisation inside, clean edge
+graphs, parity and latency reports (docs/export.md). Head, classes, class names,
+dataset and normalisation are read from the segmenter and recorded in the artifacts.
 
 Needs the TensorFlow backend, and `ai-edge-litert` for everything TFLite.
 """
@@ -19,6 +21,7 @@ _EXPORTS = {
     "read_saved_model_metadata": "keras_drn.export.saved_model",
     "SegmentationGraph": "keras_drn.export.serving",
     "check_input_size": "keras_drn.export.serving",
+    "check_segmenter": "keras_drn.export.serving",
     "OUTPUTS": "keras_drn.export.tflite",
     "QUANTIZE_MODES": "keras_drn.export.tflite",
     "convert_to_tflite": "keras_drn.export.tflite",

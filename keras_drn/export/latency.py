@@ -65,7 +65,9 @@ def measure(name: str, spec: dict, image: np.ndarray, *, threads: int, runs: int
     """Measures one artifact in a subprocess.
 
     `spec`: {"kind": "tflite", "path": F} | {"kind": "saved_model", "path": D} |
-    {"kind": "keras", "path": WEIGHTS_H5, "arch", "classes", "head", "dataset"}.
+    {"kind": "keras", "path": WEIGHTS_H5, "arch" (a name or a DRNConfig row as a
+    dict), "width", "classes", "head", "activation", "normalization": {"mean", "std",
+    "scale"}}: a DRNSeg segmenter rebuilt at the image's size.
     """
     if runs < 1 or warmup < 0:
         raise ValueError(f"Invalid runs={runs}, warmup={warmup}: need runs >= 1, "

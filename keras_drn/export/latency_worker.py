@@ -82,16 +82,23 @@ def _saved_model(spec, image):
 
 def _keras(spec, image):
     _tensorflow(spec["threads"])
-    import keras_drn
+    from keras_drn.models import build_drnseg
 
     height, width = image.shape[:2]
-    model = keras_drn.DRNSeg(spec["arch"], classes=spec["classes"], head=spec["head"],
-                             input_shape=(height, width, 3))
+    # The segmenter as the parent described it, at this image's size (static shapes).
+    model = build_drnseg(spec["arch"], spec["classes"], width=spec.get("width", 1.0),
+                         head=spec["head"], activation=spec.get("activation"),
+                         input_shape=(height, width, 3))
     model.load_weights(spec["path"])
-    dataset = spec.get("dataset", "cityscapes")
+    norm = spec.get("normalization")
+    if norm is None:  # the segmenter's own statistics
+        stats = model.normalization
+        norm = {"mean": stats.mean, "std": stats.std, "scale": stats.scale}
+    mean = np.asarray(norm["mean"], np.float32)
+    inv_std = 1.0 / np.asarray(norm["std"], np.float32)
     # What a Keras user runs: normalise, then the compiled predict function.
     return lambda: model.predict_on_batch(
-        keras_drn.preprocess_input(image[None], dataset=dataset)
+        (image[None].astype(np.float32) * np.float32(norm["scale"]) - mean) * inv_std
     )
 
 

@@ -1,6 +1,11 @@
 """keras_drn's JSON description inside a `.tflite` flatbuffer (the schema's `metadata`
 table, name "keras_drn"): class names, dataset, head, outputs, normalisation, so that
 `run_tflite.py` and other consumers need nothing beside the model file.
+
+The description is the segmenter's own (`SegmentationGraph.metadata`: its `arch`,
+`num_classes`, `class_names`, `dataset`, `head`, `output_stride`, `normalization`),
+plus what the conversion chose (input size, quantisation, outputs); this module only
+stores and reads it.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 For each artifact and a set of validation images: the largest absolute difference of
 logits (artifacts that output logits), the share of pixels whose argmax agrees with
 Keras', and the mean IoU of the artifact's labels scored against Keras' labels as if
-they were ground truth (`keras_drn.evaluation`). The Keras side is the model itself on
-`keras_drn.preprocess_input` images, an independent path from the export graph (own
-normalisation, own upsampling ops).
+they were ground truth (`keras_drn.evaluation`). The Keras side is the segmenter
+itself on images normalised in numpy with its own statistics (`segmenter.normalization`,
+or a dataset's), an independent path from the export graph (own normalisation, own
+upsampling layers, chosen by `segmenter.head`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import keras
 import numpy as np
 
 from keras_drn.evaluation import ConfusionMatrix
+from keras_drn.models.walk import find_layer
 
 # Minimum share of pixels whose argmax agrees with Keras'. The issue's targets for
 # float32, float16 and int8; dynamic-range models (int8 weights, activations quantised
@@ -52,22 +54,31 @@ class ParityResult:
         return {**asdict(self), "passed": self.passed}
 
 
-def keras_logits(model, images: Iterable[np.ndarray], dataset: str,
+def keras_logits(model, images: Iterable[np.ndarray], dataset: str | None = None,
                  logits_range=None) -> list[np.ndarray]:
-    """The Keras model's float32 logits for each uint8 image (batch of one).
+    """The segmenter's float32 logits for each uint8 image (batch of one).
 
-    `logits_range`: (low, high) to clip the `seg` logits to before the model's own
-    head layers, as an int8 export with that range does (`keras_drn.export.
-    logits_range`): the reference for its logit difference.
+    Args:
+        model: a `keras_drn.DRNImageSegmenter`.
+        images: uint8 RGB (H, W, 3) images.
+        dataset: None for the segmenter's own normalisation; a name overrides it (as
+            the export's `dataset=` does).
+        logits_range: (low, high) to clip the `seg` logits to before the segmenter's
+            own head layers, as an int8 export with that range does
+            (`keras_drn.export.logits_range`): the reference for its logit difference.
     """
-    from keras_drn.preprocessing import preprocess_input
+    from keras_drn.export.serving import check_segmenter
+    from keras_drn.inference.model_info import model_normalization
+    from keras_drn.inference.model_info import normalize_images
 
+    model = check_segmenter(model)
+    norm = model_normalization(model, dataset, "drn")
     stride8 = None
     if logits_range is not None:
-        stride8 = keras.Model(model.input, model.get_layer("seg").output)
+        stride8 = keras.Model(model.input, find_layer(model, "seg").output)
     out = []
     for image in images:
-        x = preprocess_input(np.asarray(image)[None], dataset=dataset)
+        x = normalize_images(np.asarray(image)[None], norm)
         if stride8 is None:
             y = model(x, training=False)
         else:
@@ -79,12 +90,12 @@ def keras_logits(model, images: Iterable[np.ndarray], dataset: str,
 
 
 def _keras_head(model, logits, x):
-    """The model's own upsampling layers (`up` + `crop`, or `resize`) on `logits`."""
-    names = {layer.name for layer in model.layers}
-    if "up" in names:
-        return model.get_layer("crop")([model.get_layer("up")(logits), x])
-    if "resize" in names:
-        return model.get_layer("resize")([logits, x])
+    """The segmenter's own upsampling layers for its `head` on `logits`: `up` and
+    `crop` ("reference"), `resize` ("bilinear"), none ("none")."""
+    if model.head == "reference":
+        return find_layer(model, "crop")([find_layer(model, "up")(logits), x])
+    if model.head == "bilinear":
+        return find_layer(model, "resize")([logits, x])
     return logits
 
 

@@ -1,6 +1,8 @@
-"""Export every artifact of a model and report parity and latency side by side.
+"""Export every artifact of a segmenter and report parity and latency side by side.
 
-Used by `export/report.py` (all artifacts) and `export/tflite.py --report` (one).
+Used by `export/report.py` (all artifacts) and `export/tflite.py --report` (one). The
+segmenter's own dataset and normalisation are used throughout unless `dataset=` names
+another (then for every artifact and for the Keras reference alike).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def tflite_name(quantize: str, outputs: str, integer_io: bool = False) -> str:
 
 
 def export_all(model: keras.Model, output_dir: str, *, input_size, quantize_modes,
-               outputs: str = "logits", dataset: str = "cityscapes",
+               outputs: str = "logits", dataset: str | None = None,
                calibration=None, integer_io: bool = False, saved_model: bool = True,
                reuse: bool = False, log=print) -> list[Artifact]:
     """Writes the SavedModel (`saved_model/`) and one `.tflite` per quantize mode into
@@ -79,8 +81,10 @@ def export_all(model: keras.Model, output_dir: str, *, input_size, quantize_mode
 
 
 def parity(model: keras.Model, artifacts: list[Artifact], images: list[np.ndarray], *,
-           dataset: str, threads: int | None = None) -> list[parity_lib.ParityResult]:
-    """Parity of every artifact against `model` on `images` (uint8, export size)."""
+           dataset: str | None = None, threads: int | None = None
+           ) -> list[parity_lib.ParityResult]:
+    """Parity of every artifact against `model` on `images` (uint8, export size);
+    `dataset` as given to `export_all`."""
     reference = parity_lib.keras_logits(model, images, dataset)
     results = []
     for artifact in artifacts:
@@ -101,20 +105,30 @@ def parity(model: keras.Model, artifacts: list[Artifact], images: list[np.ndarra
 
 
 def latency(model: keras.Model, artifacts: list[Artifact], image: np.ndarray, *,
-            arch: str, classes: int, head: str, dataset: str, threads: int,
-            runs: int = 20, warmup: int = 3, include_keras: bool = True,
-            log=print) -> list[latency_lib.LatencyResult]:
-    """Latency of Keras (rebuilt in the worker from saved weights) and of every
-    artifact, each in a fresh process, on the same image and threads."""
+            threads: int, dataset: str | None = None, runs: int = 20, warmup: int = 3,
+            include_keras: bool = True, log=print) -> list[latency_lib.LatencyResult]:
+    """Latency of Keras (the segmenter rebuilt in the worker from its configuration at
+    the image's size, with its saved weights) and of every artifact, each in a fresh
+    process, on the same image and threads. `dataset`: as given to `export_all` (the
+    Keras side normalises alike)."""
+    from keras_drn.export.serving import check_segmenter
+    from keras_drn.inference.model_info import model_normalization
+
     results = []
     with tempfile.TemporaryDirectory(prefix="keras_drn_report_") as workdir:
         specs = []
         if include_keras:
+            segmenter = check_segmenter(model)
             weights = os.path.join(workdir, "model.weights.h5")
-            model.save_weights(weights)
+            segmenter.save_weights(weights)
+            norm = model_normalization(segmenter, dataset, "drn")
             specs.append(("Keras (predict_on_batch)", {
-                "kind": "keras", "path": weights, "arch": arch, "classes": classes,
-                "head": head, "dataset": dataset,
+                "kind": "keras", "path": weights,
+                "arch": segmenter.backbone.get_config()["arch"],
+                "width": segmenter.backbone.width, "classes": segmenter.num_classes,
+                "head": segmenter.head, "activation": segmenter.activation,
+                "normalization": {"mean": list(norm.mean), "std": list(norm.std),
+                                  "scale": norm.scale},
             }))
         for artifact in artifacts:
             specs.append((artifact.name, {"kind": artifact.kind, "path": artifact.path}))

@@ -108,6 +108,16 @@ class LiteRTSegmenter:
         self.input_size = shape[1:3]
         self.outputs = "labels" if len(self._output["shape"]) == 3 else "logits"
 
+    @property
+    def class_names(self) -> list[str] | None:
+        """The exported segmenter's class names (from the metadata), or None."""
+        return self.metadata.get("class_names")
+
+    @property
+    def dataset(self) -> str | None:
+        """The exported segmenter's dataset (from the metadata), or None."""
+        return self.metadata.get("dataset")
+
     def _describe(self) -> str:
         return f"TFLite model {self.path!r}" if self.path else "The TFLite model"
 

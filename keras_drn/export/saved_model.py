@@ -11,8 +11,9 @@ lists them):
 - `serving_logits`: `images` -> `logits` float32 `[N, H, W, C]`, for parity checks and
   callers that merge scales themselves.
 
-The normalisation (the dataset's mean and std) happens inside; `assets.extra/
-keras_drn.json` describes classes, dataset, head and normalisation.
+The normalisation (the segmenter's mean and std) happens inside; `assets.extra/
+keras_drn.json` describes the segmenter: architecture, classes and class names,
+dataset, head and normalisation, all read from it.
 """
 
 from __future__ import annotations
@@ -36,9 +37,19 @@ def _decode(image_bytes):
     return image
 
 
-def export_saved_model(model: keras.Model, path: str, *, dataset: str = "cityscapes",
+def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = None,
                        overwrite: bool = False, extra_metadata: dict | None = None) -> str:
-    """Writes a SavedModel of `model` (a Keras DRNSeg) to directory `path`.
+    """Writes a SavedModel of `model` (a `keras_drn.DRNImageSegmenter`) to directory
+    `path`.
+
+    Args:
+        model: the segmenter; its head, classes, class names and normalisation are
+            exported.
+        path: the SavedModel directory.
+        dataset: None (default) for the segmenter's own dataset and normalisation; a
+            name overrides them (see `SegmentationGraph`).
+        overwrite: replace an existing `path`.
+        extra_metadata: merged into `assets.extra/keras_drn.json`.
 
     The input's height and width are the model's (`None` in a model built with the
     default `input_shape=(None, None, 3)`: any size). The directory is written next to

@@ -104,23 +104,25 @@ def convert_to_tflite(
     *,
     quantize: str = "none",
     outputs: str = "logits",
-    dataset: str = "cityscapes",
+    dataset: str | None = None,
     representative_images: Iterable[np.ndarray] | Callable | None = None,
     integer_io: bool = False,
     int8_logits_range="argmax",
     check: bool = True,
     extra_metadata: dict | None = None,
 ) -> bytes:
-    """Converts a Keras DRNSeg model to a TFLite flatbuffer.
+    """Converts a DRNSeg segmenter to a TFLite flatbuffer.
 
     Args:
-        model: a Keras DRNSeg model; its head ("reference", "bilinear", "none") is the
-            exported head.
+        model: a `keras_drn.DRNImageSegmenter`; its head ("reference", "bilinear",
+            "none") is the exported head, and its classes, class names, dataset and
+            normalisation go into the metadata.
         input_size: (height, width) of the fixed input `[1, H, W, 3]` (uint8 RGB).
         quantize: "none", "float16", "dynamic" or "int8".
         outputs: "logits" (float32 `[1, H, W, C]`; stride 8 for the "none" head) or
             "labels" (argmax and upsampling inside: uint8 `[1, H, W]`).
-        dataset: whose mean/std normalise the input inside the model.
+        dataset: None (default) for the segmenter's own normalisation; a dataset
+            name overrides it (and the recorded dataset and class names).
         representative_images: for "int8", uint8 (H, W, 3) images of the export size
             (an iterable, or a callable returning one); see
             `keras_drn.export.calibration.representative_images`.

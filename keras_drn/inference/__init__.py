@@ -6,6 +6,10 @@ segmenting image files.
 - `Predictor`, `predict_images`: files in, label PNGs / colour pictures / overlays out.
 - `score_model(model, samples, ...)`: predict (image, label) samples and score them.
 - `sliding_window`, `dilation_tiles`, `interp_map`: the building blocks.
+
+A keras_drn segmenter says how to run it (family, dataset and normalisation, output
+activation, zoom; `keras_drn.inference.model_info`): every `dataset=` here defaults to
+None, the model's own, and an explicit name overrides it.
 """
 
 from keras_drn.inference.multiscale import MS_SCALES

@@ -3,7 +3,7 @@
 Stable interface (train/cityscapes.py `test` calls it):
 
     predict_logits(model, image, *, scales=(1.0,), flip=False, merge="log_prob",
-                   dataset="cityscapes", family="auto", window=None, margin=None,
+                   dataset=None, family="auto", window=None, margin=None,
                    tile_size=None, preprocess=True, batch_size=1) -> (H, W, C) float32
     predict_labels(model, image, **same) -> (H, W) uint8 class ids
     MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
@@ -29,6 +29,11 @@ windows (`keras_drn.inference.tiling.sliding_window`). Dilation models always ru
 fyu/dilation does: reflection-padded tiles of the deploy size (`dilation_tiles`), whose
 probabilities are zoomed by `interp_map`.
 
+What the model is comes from the model: a keras_drn segmenter gives its family, output
+activation, dataset (normalisation, Dilation tile size) and zoom
+(`keras_drn.inference.model_info`); the arguments `dataset` and `family` override it.
+Plain Keras models fall back to their layer names and to Cityscapes' statistics.
+
 Differences from the reference, deliberate: DRNSeg crops its x8 output to the input
 size (the reference resizes its uncropped 8 * ceil(h / 8) output back; equal for the
 Cityscapes sizes, which are multiples of 8 at every scale); numbers are float32 in
@@ -43,39 +48,23 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from keras_drn.inference import model_info
 from keras_drn.inference.resize import resize_image
 from keras_drn.inference.resize import resize_scores
 from keras_drn.inference.tiling import LABEL_MARGIN
 from keras_drn.inference.tiling import dilation_tiles
 from keras_drn.inference.tiling import sliding_window
 from keras_drn.models.configs import DILATION_CONFIGS
-from keras_drn.preprocessing import preprocess_input
 
 MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)  # segment.py:628 plus the original
 MERGES = ("log_prob", "prob")
-FAMILIES = ("auto", "drn", "dilation")
-OUTPUT_KINDS = ("logits", "probabilities", "log_probabilities")
+FAMILIES = ("auto", *model_info.FAMILIES)
+OUTPUT_KINDS = model_info.OUTPUT_KINDS
 _TINY = np.float32(np.finfo(np.float32).tiny)
 
-
-def model_family(model) -> str:
-    """"dilation" for the ICLR 2016 networks (they have conv1_1 and fc6), else "drn"."""
-    names = {layer.name for layer in model.layers}
-    return "dilation" if {"conv1_1", "fc6"} <= names else "drn"
-
-
-def output_kind(model) -> str:
-    """What the model returns: "logits", "probabilities" or "log_probabilities"."""
-    last = model.layers[-1]
-    if isinstance(last, keras.layers.Softmax):
-        return "probabilities"
-    activation = getattr(last, "activation", None)
-    name = getattr(activation, "__name__", str(activation))
-    if name == "softmax":
-        return "probabilities"
-    if name == "log_softmax":
-        return "log_probabilities"
-    return "logits"
+# Kept here for callers of the earlier interface.
+model_family = model_info.model_family
+output_kind = model_info.output_kind
 
 
 _LOG_PROB_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -85,7 +74,7 @@ def log_probability_model(model, kind: str | None = None) -> keras.Model:
     """`model` with log-probabilities as its output, computed on the device (cached:
     the wrapper shares the model's layers, and its traced predict function is reused
     across calls)."""
-    kind = output_kind(model) if kind is None else kind
+    kind = model_info.output_kind(model) if kind is None else kind
     if kind not in OUTPUT_KINDS:
         raise ValueError(f"Invalid output kind={kind!r}. Expected one of: {OUTPUT_KINDS}.")
     cache = _LOG_PROB_MODELS.setdefault(model, {})
@@ -137,7 +126,7 @@ def predict_logits(
     scales: Sequence[float] = (1.0,),
     flip: bool = False,
     merge: str = "log_prob",
-    dataset: str = "cityscapes",
+    dataset: str | None = None,
     family: str = "auto",
     window=None,
     margin=None,
@@ -148,18 +137,22 @@ def predict_logits(
     """Per-pixel log-probabilities of one image at its resolution.
 
     Args:
-        model: a Keras segmentation model (DRNSeg, Dilation*), channels last.
+        model: a keras_drn segmenter (`keras_drn.DRNSeg`, `keras_drn.Dilation8`, ...)
+            or a plain Keras segmentation model, channels last.
         image: (H, W, 3) RGB, uint8 or float on 0..255 (not normalised unless
             preprocess=False).
         scales: image scales; `MS_SCALES` is the reference's `--ms`.
         flip: also predict the mirrored image at every scale.
         merge: "log_prob" (the reference: average log-probabilities) or "prob".
-        dataset: the normalisation statistics (and, for Dilation models, the tile size).
-        family: "drn", "dilation" or "auto" (from the model's layers).
+        dataset: None for the model's own normalisation (and, for Dilation models,
+            deploy tile size); a dataset name overrides it. A plain model without a
+            dataset gets Cityscapes' statistics.
+        family: "drn", "dilation" or "auto" (the segmenter's `family`; for a plain
+            model, from its layer names).
         window: DRN only: sliding-window size (int or (h, w)); None for whole images.
         margin: DRN only: the windows' context margin (default window // 4).
         tile_size: Dilation only: the tile (default: the dataset's deploy size).
-        preprocess: normalise the image with `preprocess_input(dataset=...)`.
+        preprocess: normalise the image (with the statistics `dataset` selects).
         batch_size: windows or tiles per forward call.
 
     Returns:
@@ -172,16 +165,17 @@ def predict_logits(
         raise ValueError(f"Invalid merge={merge!r}. Expected one of: {MERGES}.")
     if family not in FAMILIES:
         raise ValueError(f"Invalid family={family!r}. Expected one of: {FAMILIES}.")
-    family = model_family(model) if family == "auto" else family
+    family = model_info.model_family(model) if family == "auto" else family
+    norm = model_info.model_normalization(model, dataset, family) if preprocess else None
     height, width = image.shape[:2]
     forward = model_forward(model)
-    run = _runner(model, forward, family, dataset, window, margin, tile_size,
-                  batch_size)
+    run = _runner(model, forward, family, model_info.model_dataset(model, dataset),
+                  window, margin, tile_size, batch_size)
     total = None
     for scale in scales:
         scaled = image if scale == 1 else resize_image(
             image, (int(height * scale), int(width * scale)))
-        x = preprocess_input(scaled, dataset=dataset, model=family) if preprocess \
+        x = model_info.normalize_images(scaled, norm) if preprocess \
             else np.asarray(scaled, dtype=np.float32)
         passes = [run(x)]
         if flip:
@@ -216,10 +210,10 @@ def _runner(model, forward, family, dataset, window, margin, tile_size, batch_si
             if dataset not in DILATION_CONFIGS:
                 raise ValueError(
                     f"No Dilation deploy tile for dataset={dataset!r}; pass tile_size "
-                    f"or one of {sorted(DILATION_CONFIGS)}."
+                    f"or a dataset of {sorted(DILATION_CONFIGS)}."
                 )
             tile_size = DILATION_CONFIGS[dataset].input_size
-        zoom = 1 if any(layer.name == "ctx_upsample" for layer in model.layers) else 8
+        zoom = model_info.dilation_zoom(model)
         # interp_map works on probabilities (predict.py:89-91): zoom those, then log.
         def probabilities(batch):
             return np.exp(forward(batch))

@@ -13,9 +13,33 @@ from PIL import Image
 from keras_drn.meta.palettes import palette
 
 
-def colorize(labels, dataset: str = "cityscapes", *, ignore_color=(0, 0, 0)) -> np.ndarray:
+def generic_palette(ignore_color=(0, 0, 0)) -> np.ndarray:
+    """A 256x3 uint8 palette for classes of no known dataset: the PASCAL VOC colour
+    map's construction (the bits of each id spread over the three channels), which
+    gives distinct colours to every id; 255 gets `ignore_color`."""
+    ids = np.arange(256)
+    colours = np.zeros((256, 3), dtype=np.int64)
+    for shift in range(8):
+        for channel in range(3):
+            bit = (ids >> (3 * shift + channel)) & 1
+            colours[:, channel] |= bit << (7 - shift)
+    colours[255] = ignore_color
+    return colours.astype(np.uint8)
+
+
+def label_palette(dataset: str | None, ignore_color=(0, 0, 0)) -> np.ndarray:
+    """The dataset's palette (`keras_drn.meta.palette`), or `generic_palette` for
+    None (a model that names no dataset)."""
+    if dataset is None:
+        return generic_palette(ignore_color)
+    return palette(dataset, ignore_color)
+
+
+def colorize(labels, dataset: str | None = "cityscapes", *, ignore_color=(0, 0, 0)
+             ) -> np.ndarray:
     """(H, W) class ids to an (H, W, 3) uint8 RGB picture in the dataset's colours
-    (255 and unused ids get `ignore_color`)."""
+    (255 and unused ids get `ignore_color`); `dataset=None` colours with
+    `generic_palette`."""
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"Expected an (H, W) label map, received shape {labels.shape}.")
@@ -24,10 +48,10 @@ def colorize(labels, dataset: str = "cityscapes", *, ignore_color=(0, 0, 0)) -> 
             f"Label ids must lie in [0, 255] to be coloured, received "
             f"[{labels.min()}, {labels.max()}]."
         )
-    return palette(dataset, ignore_color)[labels.astype(np.uint8)]
+    return label_palette(dataset, ignore_color)[labels.astype(np.uint8)]
 
 
-def overlay(image, labels, dataset: str = "cityscapes", *, alpha: float = 0.5
+def overlay(image, labels, dataset: str | None = "cityscapes", *, alpha: float = 0.5
             ) -> np.ndarray:
     """Blends the colourised labels over the (H, W, 3) image: (1 - alpha) * image +
     alpha * colours, uint8. Pixels labelled 255 (ignore) keep the image."""

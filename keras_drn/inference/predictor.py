@@ -1,7 +1,7 @@
 """Segmenting image files: a folder, a glob or a list of images in; label PNGs,
 colourised pictures and overlays out.
 
-    predictor = Predictor(model, dataset="cityscapes", scales=MS_SCALES, flip=True)
+    predictor = Predictor(model, scales=MS_SCALES, flip=True)  # the model's dataset
     labels = predictor(image)                      # (H, W) uint8 train ids
     predict_images(predictor, "leftImg8bit/val", "out/")
 
@@ -10,7 +10,8 @@ input folder; nothing for a glob or a file list):
     out/train_ids/<rel>/<name>.png   class ids (uint8), as fyu/drn segment.py saves them
     out/label_ids/<rel>/<name>.png   Cityscapes label ids, the benchmark server's format
                                      (names keep the city_seq_frame prefix it pairs by)
-    out/color/<rel>/<name>.png       the dataset's colours
+    out/color/<rel>/<name>.png       the dataset's colours (a generic palette for a
+                                     model without a dataset)
     out/overlay/<rel>/<name>.png     the colours blended over the image
 """
 
@@ -24,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from keras_drn.evaluation.cityscapes import train_ids_to_label_ids
+from keras_drn.inference.model_info import model_class_names
+from keras_drn.inference.model_info import model_dataset
 from keras_drn.inference.multiscale import predict_logits
 from keras_drn.inference.outputs import colorize
 from keras_drn.inference.outputs import overlay
@@ -38,18 +41,27 @@ class Predictor:
     """A model and its test-time settings, applied to one image at a time.
 
     Args:
-        model: a Keras segmentation model (DRNSeg, Dilation7/8/10).
-        dataset: normalisation, palette and class ids ("cityscapes", "camvid", ...).
+        model: a keras_drn segmenter (DRNSeg, Dilation7/8/10) or a plain Keras
+            segmentation model.
+        dataset: None for the model's own dataset (its normalisation, palette and
+            class ids; Cityscapes for a plain model), or a dataset name
+            ("cityscapes", "camvid", ...) that overrides it.
         scales, flip, merge, family, window, margin, tile_size, batch_size: as
             `keras_drn.inference.predict_logits`.
+
+    Attributes:
+        dataset: the dataset the predictions are coloured and written for (None for a
+            segmenter that names none).
+        class_names: one name per class, or None when unknown.
     """
 
-    def __init__(self, model, *, dataset: str = "cityscapes",
+    def __init__(self, model, *, dataset: str | None = None,
                  scales: Sequence[float] = (1.0,), flip: bool = False,
                  merge: str = "log_prob", family: str = "auto", window=None,
                  margin=None, tile_size=None, batch_size: int = 1):
         self.model = model
-        self.dataset = dataset
+        self.dataset = model_dataset(model, dataset)
+        self.class_names = model_class_names(model, dataset)
         self.options = dict(scales=tuple(scales), flip=flip, merge=merge, family=family,
                             window=window, margin=margin, tile_size=tile_size,
                             batch_size=batch_size, dataset=dataset)

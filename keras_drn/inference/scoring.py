@@ -2,7 +2,7 @@
 
 Stable interface (train/cityscapes.py `test --phase val` calls it):
 
-    scores = score_model(model, samples, dataset="cityscapes", scales=MS_SCALES,
+    scores = score_model(model, samples, dataset=None, scales=MS_SCALES,
                          flip=False, on_prediction=None, progress=True)
     print(format_iou_table({"drn_d_22": scores}, scores.class_names))
 
@@ -10,6 +10,7 @@ Stable interface (train/cityscapes.py `test --phase val` calls it):
 its (H, W) ground truth in train ids (255 ignored), as fyu/drn segment.py `test` scores
 them (full images, one at a time). For Cityscapes the scores are the benchmark's (void
 column, category IoU); `on_prediction(index, image, labels)` can save each prediction.
+Other datasets are scored over the model's classes, named by its `class_names`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from keras_drn.inference.predictor import Predictor
 from keras_drn.meta.labels import class_names
 
 
-def score_model(model_or_predictor, samples: Iterable, *, dataset: str = "cityscapes",
+def score_model(model_or_predictor, samples: Iterable, *, dataset: str | None = None,
                 on_prediction: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
                 progress: bool | int = False, **options) -> SegmentationScores:
     """Predicts every sample and accumulates the scores.
@@ -34,7 +35,9 @@ def score_model(model_or_predictor, samples: Iterable, *, dataset: str = "citysc
     Args:
         model_or_predictor: a Keras model or a `Predictor` (then no options).
         samples: (image, label) pairs; labels in train ids with 255 ignored.
-        dataset: class names and normalisation; "cityscapes" scores as the benchmark.
+        dataset: None for the model's own dataset (or the Predictor's); a name
+            overrides it (class names and normalisation). "cityscapes" scores as the
+            benchmark.
         on_prediction: called with (index, image, predicted train ids).
         progress: show a progress bar; an int gives the number of samples.
         **options: `Predictor` arguments (scales, flip, merge, window, ...).
@@ -47,10 +50,14 @@ def score_model(model_or_predictor, samples: Iterable, *, dataset: str = "citysc
         predictor = Predictor(model_or_predictor, dataset=dataset, **options)
     elif options:
         raise ValueError("Pass options to the Predictor, not with one.")
+    dataset = dataset if dataset is not None else predictor.dataset
     if dataset == "cityscapes":
         scorer = CityscapesScorer()
     else:
-        scorer = Scorer(class_names(dataset), dataset=dataset)
+        # A segmenter always names its classes (its dataset's, or "class_<i>").
+        names = (predictor.class_names if dataset == predictor.dataset else None) or (
+            class_names(dataset))
+        scorer = Scorer(names, dataset=dataset or "")
     bar = None
     if progress:
         import keras

@@ -13,7 +13,13 @@ import dataclasses
 
 import keras
 import keras_hub
-from keras_hub.src.utils.python_utils import classproperty
+
+try:  # keras-hub's own (private) helper, as its models use it
+    from keras_hub.src.utils.python_utils import classproperty
+except ImportError:  # pragma: no cover  (a keras-hub that moved it)
+    class classproperty(property):  # noqa: N801
+        def __get__(self, _, owner_cls):
+            return self.fget(owner_cls)
 
 from keras_drn.models import validation
 from keras_drn.models.configs import DRN_CONFIGS

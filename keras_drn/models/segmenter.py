@@ -132,6 +132,15 @@ class _SegmenterMixin:
         keras.Model.compile(self, optimizer=optimizer, loss=loss, metrics=metrics,
                             **kwargs)
 
+    def get_layer(self, name=None, index=None):
+        """A layer of the segmenter or, by name, of its backbone ("layer5_1_conv2")."""
+        try:
+            return super().get_layer(name, index)
+        except ValueError:
+            if name is None:
+                raise
+            return self.backbone.get_layer(name)
+
     def compile_from_config(self, config):
         """Restores the compiled state of a saved model (Keras calls this on load)."""
         self.compile(**keras.saving.deserialize_keras_object(config))
@@ -221,7 +230,7 @@ class DRNImageSegmenter(_SegmenterMixin, _NamedPresets, keras_hub.models.ImageSe
         elif head == "bilinear":
             x = ResizeToReference(name="resize")([x, inputs])
         outputs = _output_activation(x, activation)
-        kwargs.setdefault("name", f"{backbone.arch_name}_seg")
+        kwargs.setdefault("name", f"{backbone.name}_seg")
         # Set before the Task's __init__, which compiles with the defaults.
         self._set_metadata(num_classes, activation, dataset, class_names)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)

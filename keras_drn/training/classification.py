@@ -14,6 +14,8 @@ from keras_drn.data import imagenet
 from keras_drn.training.losses import classification_loss_sum
 from keras_drn.training.models import build_classifier
 from keras_drn.training.trainer import Trainer
+from keras_drn.training.weights import resolve_training_weights
+from keras_drn.weights.resolve import load_resolved
 
 RECIPE = dict(arch="drn_d_22", classes=1000, crop_size=(224, 224), batch_size=256,
               epochs=90, lr=0.1, momentum=0.9, weight_decay=1e-4, lr_mode="step",
@@ -54,20 +56,24 @@ class ClassificationTrainer(Trainer):
         config = self.config
         model = build_classifier(config.arch, config.classes, width=config.width)
         if config.pretrained:
-            import os
-
-            from keras_drn.models.drn import normalize_arch
-
-            key = normalize_arch(config.arch)
-            if os.path.exists(config.pretrained):
-                from keras_drn.weights import load_weights
-
-                load_weights(model, config.pretrained, arch=key, kind="classifier")
-            else:  # a released name such as "imagenet"
-                from keras_drn.weights import named
-
-                named.load_named_weights(model, key, config.pretrained, arch=key)
+            self._load_pretrained(model, config.pretrained)
         return model
+
+    def _load_pretrained(self, model, weights):
+        """`config.pretrained` (a released name such as "imagenet", a preset or a
+        file) into the classifier."""
+        from keras_drn.models.drn import normalize_arch
+
+        key = normalize_arch(self.config.arch)
+        resolved = resolve_training_weights(weights, key, what=model.name,
+                                            field="pretrained")
+        if resolved.kind == "named" and self.config.width != 1.0:
+            raise ValueError(
+                f"Invalid pretrained={weights!r} with width={self.config.width:g}: "
+                f"the released weights are of width 1. Use width 1 (--width 1), or "
+                f"pass a file of a width-{self.config.width:g} run."
+            )
+        load_resolved(model, resolved, arch=key, kind="classifier", model_key=key)
 
     def loss_sum(self, labels, outputs):
         return classification_loss_sum(labels, outputs)

@@ -16,6 +16,11 @@ import sys
 
 from keras_drn.training.config import RECIPES
 from keras_drn.training.config import TrainConfig
+from keras_drn.training.preemption import EXIT_DATA_ERROR
+from keras_drn.training.preemption import EXIT_DIVERGED
+from keras_drn.training.preemption import EXIT_LOST_WORKER
+from keras_drn.training.preemption import EXIT_PREEMPTED
+from keras_drn.training.preemption import exit_status_help
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -37,6 +42,7 @@ def _size(text: str) -> tuple[int, int]:
 def build_parser(*, prog: str, datasets: tuple[str, ...], default_dataset: str,
                  description: str, dilation: bool = False) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=description,
+                                epilog=exit_status_help() + ". See docs/training.md.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("cmd", choices=["train", "test"])
     ref = p.add_argument_group("fyu/drn segment.py flags (same meanings)")
@@ -64,8 +70,9 @@ def build_parser(*, prog: str, datasets: tuple[str, ...], default_dataset: str,
                      help="continue training from a run directory or checkpoint; in "
                           "test mode, the checkpoint to evaluate")
     ref.add_argument("--pretrained", default=None, metavar="PATH|NAME",
-                     help="full-model weights: a .pth/.pth.tar/.weights.h5 file or a "
-                          "released name such as 'cityscapes'")
+                     help="full-model weights: a released name such as 'cityscapes', "
+                          "a keras-hub preset (a run's <output-dir>/preset) or a "
+                          ".pth/.pth.tar/.weights.h5/.keras/.caffemodel file")
     ref.add_argument("--save_path", "--save-path", dest="save_path", default=None,
                      help="alias of --output-dir")
     ref.add_argument("--save_iter", "--save-iter", dest="save_iter", type=int,
@@ -102,9 +109,16 @@ def build_parser(*, prog: str, datasets: tuple[str, ...], default_dataset: str,
                       help="channel multiplier of the DRN (1: the papers' models)")
     ours.add_argument("--head", choices=["reference", "bilinear"], default="reference")
     ours.add_argument("--backbone-weights", default=None,
-                      help="'imagenet' or a classifier checkpoint for the backbone")
+                      help="'imagenet', a classifier checkpoint or a DRNBackbone "
+                           "preset for the backbone")
     ours.add_argument("--checkpoint-steps", type=int, default=0,
                       help="also checkpoint every N steps (0: at epoch ends only)")
+    ours.add_argument("--checkpoint-minutes", type=float, default=10.0,
+                      help="also checkpoint every N minutes of training, so that a "
+                           "kill without warning loses at most that (0: off)")
+    ours.add_argument("--collective-timeout", type=float, default=300.0,
+                      help="multi-worker: seconds an all-reduce waits for a worker "
+                           "before the run stops as 'worker lost' (0: no limit)")
     ours.add_argument("--keep-checkpoints", type=int, default=3)
     ours.add_argument("--eval-every", type=int, default=None,
                       help="epochs between validations (0: at the end only; default 1, "
@@ -179,6 +193,8 @@ def make_config(args, dataset: str) -> TrainConfig:
         bn_sync=args.bn_sync, seed=args.seed, deterministic=args.deterministic,
         steps_per_execution=args.steps_per_execution, output_dir=output_dir,
         logdir=args.logdir, checkpoint_steps=args.checkpoint_steps,
+        checkpoint_minutes=args.checkpoint_minutes,
+        collective_timeout=args.collective_timeout,
         keep_checkpoints=args.keep_checkpoints,
         resume=args.resume if args.cmd == "train" else None,
         print_freq=args.print_freq, **recipe,
@@ -218,7 +234,7 @@ def main(argv=None, *, prog: str, datasets: tuple[str, ...], default_dataset: st
         return run_train(args, dataset, config)
     except DataError as error:
         print(f"{prog}: data error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_DATA_ERROR
 
 
 def run_train(args, dataset: str, config: TrainConfig) -> int:
@@ -234,7 +250,12 @@ def run_train(args, dataset: str, config: TrainConfig) -> int:
 
 def run_trainer(trainer, evaluate: bool = False) -> int:
     """Trains (or, with `evaluate`, only validates the loaded checkpoint) and returns the
-    command's exit status: 0, or 3 when training diverged."""
+    command's exit status (keras_drn.training.preemption): 0; EXIT_DIVERGED (3) when
+    training diverged; EXIT_PREEMPTED (143) after a checkpointed stop on SIGTERM or
+    Ctrl-C; EXIT_LOST_WORKER (4) when a multi-worker peer was lost (the process then
+    ends at once: TensorFlow's collectives cannot be shut down cleanly after that)."""
+    from keras_drn.training.preemption import Preempted
+    from keras_drn.training.preemption import WorkerLost
     from keras_drn.training.trainer import TrainingDiverged
 
     if evaluate:
@@ -244,5 +265,11 @@ def run_trainer(trainer, evaluate: bool = False) -> int:
     try:
         trainer.run()
     except TrainingDiverged:
-        return 3
+        return EXIT_DIVERGED
+    except Preempted:
+        return EXIT_PREEMPTED
+    except WorkerLost as error:
+        sys.stdout.flush()
+        print(f"\n{error}", file=sys.stderr, flush=True)
+        os._exit(EXIT_LOST_WORKER)
     return 0

@@ -55,6 +55,8 @@ class TrainConfig:
     output_dir: str = "runs/drn"
     logdir: str | None = None  # default <output_dir>/logs
     checkpoint_steps: int = 0  # 0: only at epoch ends
+    checkpoint_minutes: float = 10.0  # also every N minutes of training (0: off)
+    collective_timeout: float = 300.0  # seconds a multi-worker collective may wait
     keep_checkpoints: int = 3
     resume: str | None = None
     eval_every: int = 1  # epochs between validations (0: only at the end)

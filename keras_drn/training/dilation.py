@@ -19,11 +19,13 @@ context layers the same inputs and gradients.
 
 from __future__ import annotations
 
-import os
-
 import keras
 
 from keras_drn.models import build_dilation
+from keras_drn.models.walk import leaf_layers
+from keras_drn.training.weights import FLAGS
+from keras_drn.training.weights import resolve_training_weights
+from keras_drn.weights.resolve import load_resolved
 
 STAGES = ("frontend", "context", "joint")
 DATASETS = ("pascal_voc", "camvid", "kitti", "cityscapes")
@@ -49,13 +51,23 @@ def dilation_dataset(dataset: str) -> str:
 
 
 def is_frontend_layer(layer) -> bool:
+    """Whether `layer` (a leaf layer) belongs to the front end: the backbone's layers
+    and its classifier `final`, not the context module's ctx_* / ct_* layers."""
     return not layer.name.startswith(("ctx_", "ct_"))
 
 
+def model_key(dataset: str) -> str:
+    """The registry key of a data set's network ("dilation8_camvid")."""
+    from keras_drn.models import DILATION_CONFIGS
+
+    return f"{DILATION_CONFIGS[dataset].name}_{dataset}"
+
+
 def create_dilation_model(config) -> keras.Model:
-    """The network of `config.dilation_stage`, with `config.pretrained` loaded (a
-    `.caffemodel`, `.weights.h5` or `.keras` file of the whole network or of the front
-    end only: layers are matched by name)."""
+    """The network of `config.dilation_stage` (a `keras_drn.DilationImageSegmenter`),
+    with `config.pretrained` loaded: a registry name, a preset, or a `.caffemodel`,
+    `.weights.h5` or `.keras` file of the whole network or of the front end only
+    (layers are matched by name, `load_partial`)."""
     stage = config.dilation_stage
     if stage not in STAGES:
         raise ValueError(f"Invalid --stage {stage!r}; expected one of {STAGES}.")
@@ -67,32 +79,56 @@ def create_dilation_model(config) -> keras.Model:
     if config.pretrained:
         load_partial(model, config.pretrained, dataset)
     if stage == "context":
-        for layer in model.layers:
-            if is_frontend_layer(layer) and layer.weights:
-                layer.trainable = False
+        freeze_frontend(model)
     return model
 
 
-def load_partial(model: keras.Model, path: str, dataset: str) -> None:
-    """Loads the whole network if the file has it, else the front end (by name)."""
-    from keras_drn.models import DILATION_CONFIGS
-    from keras_drn.weights import load_weights
+def freeze_frontend(model) -> list[str]:
+    """Makes the front end's weighted layers (inside the nested backbone, and
+    `final`) untrainable; returns their names."""
+    frozen = []
+    for layer in leaf_layers(model):
+        if is_frontend_layer(layer) and layer.weights:
+            layer.trainable = False
+            frozen.append(layer.name)
+    return frozen
+
+
+def load_partial(model: keras.Model, weights, dataset: str, *,
+                 field: str = "pretrained") -> None:
+    """Loads `weights` (resolved by `keras_drn.weights.resolve`: a registry name, a
+    preset or a file) into `model`: the whole network when the weights hold it, else
+    the part they hold (the front end alone, or the front end of a whole network),
+    matched by layer name.
+
+    Raises:
+        ValueError: `weights` fits neither the model, nor the front end, nor the whole
+            network; the message names `field` and each reason.
+    """
+    from keras_drn.weights import WeightsDownloadError
+    from keras_drn.weights import WeightsHashError
     from keras_drn.weights import transfer_weights
 
-    key = f"{DILATION_CONFIGS[dataset].name}_{dataset}"
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"--pretrained {path}: no such file.")
+    key = model_key(dataset)
+    resolved = resolve_training_weights(weights, key, what=model.name, field=field)
     try:
-        load_weights(model, path, arch=key, kind="caffe")
+        load_resolved(model, resolved, arch=key, kind="caffe", model_key=key)
         return
-    except Exception as whole_error:  # noqa: BLE001 - fall back to the front end
-        frontend = build_dilation(dataset, classes=model.output_shape[-1],
-                                  include_context=False)
-        try:
-            load_weights(frontend, path, arch=key, kind="caffe")
-        except Exception as frontend_error:  # noqa: BLE001
-            raise ValueError(
-                f"--pretrained {path} fits neither the whole network ({whole_error}) "
-                f"nor its front end ({frontend_error})."
-            ) from None
-        transfer_weights(frontend, model, strict=False)
+    except (WeightsDownloadError, WeightsHashError):
+        raise  # named weights that could not be fetched: no other variant helps
+    except Exception as error:  # noqa: BLE001 - try the other variant
+        model_error = error
+    # The other variant: the front end alone for a whole network, else the whole one.
+    other = build_dilation(dataset, classes=model.num_classes,
+                           include_context=not model.include_context, dropout=0.0)
+    try:
+        load_resolved(other, resolved, arch=key, kind="caffe", model_key=key)
+    except Exception as other_error:  # noqa: BLE001
+        what = "the whole network" if other.include_context else "its front end"
+        raise ValueError(
+            f"Invalid {field}={weights!r}: the weights fit neither {model.name} "
+            f"({model_error}) nor {what} ({other_error}). Pass weights of this "
+            f"network or of its front end (on the command line: "
+            f"{FLAGS.get(field, field)})."
+        ) from None
+    transfer_weights(other, model, strict=False)

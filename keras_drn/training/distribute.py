@@ -39,8 +39,11 @@ def _tpu_configured(tpu: str | None) -> bool:
     return bool(tpu or os.environ.get("TPU_NAME") or os.environ.get("TPU_ACCELERATOR_TYPE"))
 
 
-def make_strategy(name: str = "auto", *, tpu: str | None = None):
-    """Returns the strategy `name` (see the module docstring)."""
+def make_strategy(name: str = "auto", *, tpu: str | None = None,
+                  collective_timeout: float | None = None):
+    """Returns the strategy `name` (see the module docstring). `collective_timeout`:
+    seconds after which a multi-worker all-reduce that a peer never joins fails (a lost
+    worker), rather than waiting forever; None or 0: no limit."""
     if name not in STRATEGIES:
         raise ValueError(f"Invalid --strategy {name!r}; expected one of {STRATEGIES}.")
     if name == "auto":
@@ -70,7 +73,8 @@ def make_strategy(name: str = "auto", *, tpu: str | None = None):
                 "process's index) in the environment of every worker."
             )
         options = tf.distribute.experimental.CommunicationOptions(
-            implementation=tf.distribute.experimental.CommunicationImplementation.AUTO)
+            implementation=tf.distribute.experimental.CommunicationImplementation.AUTO,
+            timeout_seconds=float(collective_timeout) if collective_timeout else None)
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     # TPU: connect, initialise, then every shape must be static (the trainer batches
     # with drop_remainder and pads evaluation images to one size).

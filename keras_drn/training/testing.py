@@ -24,57 +24,55 @@ from keras_drn.meta.normalization import NORMALIZATION
 
 
 def load_model_for_test(config, resume: str | None):
-    """The model of `config` with the weights of --pretrained or --resume (a run
-    directory, checkpoint prefix, or weights file); returns (model, epoch)."""
+    """The model of `config` with the weights of --resume (a run directory, a
+    checkpoint prefix, a weights file or a preset) or else --pretrained (a released
+    name, a preset or a file); returns (model, epoch).
+
+    Weights files, presets and names are interpreted by `keras_drn.weights.resolve`, as
+    everywhere in keras_drn; only a checkpoint tells the epoch.
+    """
     import tensorflow as tf
 
-    from keras_drn.models.drn import normalize_arch
     from keras_drn.training.checkpoints import find_checkpoint
     from keras_drn.training.models import build_segmenter
+    from keras_drn.training.weights import load_segmenter_weights
+    from keras_drn.weights.resolve import is_preset_dir
 
-    if config.family == "dilation":
+    dilation = config.family == "dilation"
+    if dilation:
         from keras_drn.training.dilation import create_dilation_model
-
-        model = create_dilation_model(config.replace(pretrained=None))
-        key = None
-    else:
-        model = build_segmenter(config.arch, config.classes, width=config.width,
-                                head=config.head)
-        key = normalize_arch(config.arch)
-    if config.family == "dilation" and (config.pretrained or resume) and \
-            os.path.isfile(resume or config.pretrained):
         from keras_drn.training.dilation import dilation_dataset
         from keras_drn.training.dilation import load_partial
 
-        load_partial(model, resume or config.pretrained, dilation_dataset(config.dataset))
-        return model, 0
-    epoch = 0
-    if resume and os.path.isfile(resume):
-        from keras_drn.weights import load_weights
+        model = create_dilation_model(config.replace(pretrained=None))
+    else:
+        model = build_segmenter(config.arch, config.classes, width=config.width,
+                                head=config.head)
 
-        load_weights(model, resume, arch=key, kind="segmentation")
-    elif resume:
+    def load(weights, field):
+        if dilation:
+            load_partial(model, weights, dilation_dataset(config.dataset), field=field)
+        else:
+            load_segmenter_weights(model, weights, arch=config.arch,
+                                   width=config.width, field=field)
+
+    if resume and (os.path.isfile(resume) or is_preset_dir(resume)):
+        load(resume, "resume")
+        return model, 0
+    if resume:
         prefix = find_checkpoint(resume)
         step = tf.Variable(0, dtype=tf.int64)
         tf.train.Checkpoint(model=model, step=step).restore(prefix).expect_partial()
         run = _run_settings(prefix)
         spe = run.get("steps_per_epoch") or 0
-        epoch = int(step.numpy()) // spe if spe else 0
-    elif config.pretrained:
-        if os.path.exists(config.pretrained):
-            from keras_drn.weights import load_weights
-
-            load_weights(model, config.pretrained, arch=key, kind="segmentation")
-        else:
-            from keras_drn.weights import named
-
-            named.load_named_weights(model, f"drnseg_{key}", config.pretrained, arch=key)
-    else:
-        raise ValueError(
-            "test needs weights: --pretrained PATH|NAME or --resume <run directory or "
-            "checkpoint>."
-        )
-    return model, epoch
+        return model, int(step.numpy()) // spe if spe else 0
+    if config.pretrained:
+        load(config.pretrained, "pretrained")
+        return model, 0
+    raise ValueError(
+        "test needs weights: --pretrained PATH|NAME or --resume <run directory, "
+        "checkpoint, weights file or preset>."
+    )
 
 
 def _run_settings(prefix: str) -> dict:

@@ -34,11 +34,13 @@ from keras_drn.evaluation.confusion import pixel_accuracy
 from keras_drn.meta import class_names as dataset_class_names
 from keras_drn.training import checkpoints as ckpt
 from keras_drn.training import distribute
+from keras_drn.training import preemption
 from keras_drn.training.config import TrainConfig
 from keras_drn.training.losses import confusion_matrix
 from keras_drn.training.losses import global_mean
 from keras_drn.training.losses import segmentation_loss_sum
 from keras_drn.training.models import build_segmenter
+from keras_drn.training.models import rebuild_segmenter
 from keras_drn.training.models import with_synchronized_batchnorm
 from keras_drn.training.optimizers import TorchSGD
 from keras_drn.training.progress import Progress
@@ -47,8 +49,17 @@ from keras_drn.training.schedules import DRNSchedule
 from keras_drn.training.summaries import Summaries
 from keras_drn.training.summaries import colorize
 from keras_drn.training.summaries import denormalize
+from keras_drn.training.weights import load_segmenter_weights
+from keras_drn.training.weights import resolve_training_weights
+from keras_drn.weights.resolve import load_resolved
 
 POLICIES = {None: "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+PRESET_DIR = "preset"  # <output_dir>/preset: the final model as a keras-hub preset
+# float16's starting loss scale. Keras' default, 2**15, overflows the first step's
+# float16 gradients of DRN-D-22 (measured): that step is skipped and the run trails
+# float32's by one step. From 2**10 the first steps apply, and the dynamic scale still
+# halves on overflow and doubles after 2000 finite steps.
+INITIAL_LOSS_SCALE = 2.0 ** 10
 
 
 class TrainingDiverged(RuntimeError):
@@ -139,8 +150,9 @@ class Trainer:
         self._previous_policy = set_precision_policy(config.mixed_precision)
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
-        self.strategy = strategy or distribute.make_strategy(config.strategy,
-                                                             tpu=config.tpu)
+        self.strategy = strategy or distribute.make_strategy(
+            config.strategy, tpu=config.tpu,
+            collective_timeout=config.collective_timeout)
         self.chief = distribute.is_chief(self.strategy)
         self.replicas = self.strategy.num_replicas_in_sync
         if config.batch_size % self.replicas:
@@ -188,7 +200,8 @@ class Trainer:
             # to the loss (coupled L2, as torch.optim.SGD's weight_decay).
             optimizer = TorchSGD(learning_rate=self.schedule, momentum=config.momentum)
             if config.mixed_precision == "float16":
-                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+                optimizer = keras.optimizers.LossScaleOptimizer(
+                    optimizer, initial_scale=INITIAL_LOSS_SCALE)
             optimizer.build(model.trainable_variables)
             self.optimizer = optimizer
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -206,13 +219,22 @@ class Trainer:
             self.resumed_from = self.keeper.restore(config.resume)
         if self.chief:
             settings = config.resume_settings()
-            settings.update(config=_jsonable(asdict(config)))
+            settings.update(config=_jsonable(asdict(config)), **self.run_record())
             ckpt.write_json_atomic(os.path.join(config.output_dir, ckpt.RUN_FILE),
                                    settings)
         self._train_fn = self._make_train_fn()
         self._eval_fn = self._make_eval_fn()
 
     # -- hooks -----------------------------------------------------------------------
+
+    def run_record(self) -> dict:
+        """Entries for run.json besides the settings: what rebuilds the model."""
+        return {"class_names": list(self.class_names)}
+
+    def export_final(self, step: int) -> dict:
+        """Writes the final model in other forms than final.weights.h5 (chief only);
+        returns entries for run()'s result."""
+        return {}
 
     def default_class_names(self) -> tuple[str, ...]:
         try:
@@ -288,8 +310,11 @@ class Trainer:
             replica_step = tf.function(replica_step, jit_compile=True,
                                        reduce_retracing=True)
 
+        def identity(value):
+            return tf.identity(value)
+
         @tf.function
-        def train_steps(iterator, steps: int):
+        def compiled_steps(iterator, steps: int, requests):
             # A Python loop (unrolled; `steps` is a Python int, one trace per value)
             # rather than a tf.while_loop, whose body would give the collectives of
             # sync BN no guaranteed order across replicas.
@@ -301,7 +326,17 @@ class Trainer:
                 total += strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
                 broken += strategy.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None)
             self.step.assign_add(steps)
-            return total / steps, broken == 0
+            # The workers' stop and checkpoint requests, summed over every replica:
+            # all of them see the same sum after the same step (preemption.py).
+            asked = strategy.reduce(tf.distribute.ReduceOp.SUM,
+                                    strategy.run(identity, args=(requests,)), axis=None)
+            return total / steps, broken == 0, asked
+
+        def train_steps(iterator, steps: int, requests=None):
+            """(mean loss, weights finite, summed requests) after `steps` steps."""
+            if requests is None:
+                requests = np.zeros([preemption.REQUESTS], np.float32)
+            return compiled_steps(iterator, steps, tf.constant(requests, tf.float32))
 
         return train_steps
 
@@ -327,7 +362,9 @@ class Trainer:
         """Trains to the configured number of epochs (from the resumed step), validates,
         keeps checkpoints, and exports `final.weights.h5`. Returns a summary dict."""
         try:
-            return self._run()
+            with preemption.StopSignals(self.stream) as signals:
+                self._signals = signals
+                return self._run()
         finally:
             self.summaries.close()
             keras.config.set_dtype_policy(self._previous_policy)
@@ -348,6 +385,9 @@ class Trainer:
             self._say(f"Resumed from {self.resumed_from} at step {start} "
                       f"(epoch {start // spe + 1}, step {start % spe} of {spe}).")
         iterator = self._train_iterator(start)
+        control = preemption.StopControl(getattr(self, "_signals", None) or
+                                         preemption.StopSignals(),
+                                         config.checkpoint_minutes)
         began = time.monotonic()
         last_eval = None
         evaluated_at = None
@@ -365,9 +405,12 @@ class Trainer:
                     n = min(n, to_ckpt)
                 t0 = time.monotonic()
                 try:
-                    loss, finite = self._train_fn(iterator, int(n))
-                    loss, finite = float(loss), bool(finite)
+                    loss, finite, asked = self._train_fn(iterator, int(n),
+                                                         control.requests())
+                    loss, finite, asked = float(loss), bool(finite), asked.numpy()
                 except tf.errors.OpError as error:
+                    if self.multi_worker and preemption.is_collective_failure(error):
+                        raise self._worker_lost(error) from error
                     raise data_error_from(error, self.train_source) from error
                 elapsed = time.monotonic() - t0
                 step = int(self.step.numpy())
@@ -381,10 +424,14 @@ class Trainer:
                                 final=done == spe)
                 self.summaries.scalars("train", step, {
                     "loss": loss, "learning_rate": lr, "images_per_second": ips})
-                if config.checkpoint_steps and step % config.checkpoint_steps == 0 \
-                        and done < spe:
+                if asked[preemption.STOP] > 0:
+                    self._preempted(step)
+                if done < spe and (asked[preemption.SAVE] > 0 or (
+                        config.checkpoint_steps and step % config.checkpoint_steps == 0)):
                     self.keeper.save()
+                    control.saved()
             self.keeper.save()
+            control.saved()
             epoch_done = epoch + 1
             if self.save_iter and epoch_done % self.save_iter == 0:
                 self.keeper.save_history(epoch_done)
@@ -401,10 +448,58 @@ class Trainer:
         if self.chief:
             ckpt.save_weights_atomic(self.model, final)
         result["weights"] = final
+        result.update(self.export_final(result["steps"]))
         if last_eval is not None:
             result.update(self.report_final(last_eval, result))
         self._say(f"Weights: {final}")
+        if "preset" in result:
+            self._say(f"Preset: {result['preset']}")
         return result
+
+    @property
+    def multi_worker(self) -> bool:
+        return isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+    def _preempted(self, step: int):
+        """Checkpoints at `step` (every worker: the save is collective) and raises
+        Preempted with the resume instructions printed."""
+        path = self.keeper.save()
+        received = getattr(getattr(self, "_signals", None), "received", None)
+        why = received or "a stop request from another worker"
+        spe = self.steps_per_epoch
+        command = preemption.resume_command(sys.argv, self.config.output_dir)
+        self._say(
+            f"\nStopped at step {step} (epoch {step // spe + 1}, step {step % spe} of "
+            f"{spe}) on {why}; checkpoint {path}. Resume with --resume "
+            f"{self.config.output_dir}:\n  {command}")
+        if not self.chief:
+            sys.stderr.write(f"Stopped at step {step} on {why} (worker "
+                             f"{distribute.worker_id(self.strategy)}).\n")
+        raise preemption.Preempted(step, path, why)
+
+    def _worker_lost(self, error) -> preemption.WorkerLost:
+        """The WorkerLost to raise for a failed collective: names the lost worker and
+        the resume command; the traceback goes to <output_dir>/logs."""
+        worker = distribute.worker_id(self.strategy)
+        log = preemption.write_traceback(self.config.output_dir, worker, error)
+        resolver = getattr(self.strategy, "cluster_resolver", None)
+        cluster = resolver.cluster_spec().as_dict() if resolver is not None else {}
+        lost = preemption.lost_worker_name(error, cluster)
+        latest = tf.train.latest_checkpoint(os.path.join(self.config.output_dir,
+                                                         "checkpoints"))
+        if latest:
+            command = preemption.resume_command(sys.argv, self.config.output_dir)
+            where = f"The last checkpoint is {latest}. Resume"
+        else:
+            command = preemption.resume_command(sys.argv, None)
+            where = "No checkpoint had been written yet. Start again"
+        step = int(self.step.numpy())
+        message = (
+            f"Worker {worker}: lost contact with {lost} during training near step "
+            f"{step} ({type(error).__name__}: {preemption.error_summary(error)}). "
+            f"{where} on every worker (the same TF_CONFIG, the chief's --output-dir on "
+            f"shared storage) with:\n  {command}\nThe full traceback is in {log}.")
+        return preemption.WorkerLost(message, step, log)
 
     def _diverged(self, step: int, loss: float, weights_finite: bool = True):
         latest = tf.train.latest_checkpoint(os.path.join(self.config.output_dir,
@@ -490,7 +585,8 @@ class SegmentationTrainer(Trainer):
 
             return create_dilation_model(config)
         model = build_segmenter(config.arch, config.classes, width=config.width,
-                                head=config.head)
+                                head=config.head, dataset=self.dataset_name,
+                                class_names=self.class_names)
         if config.backbone_weights:
             self._load_backbone(model, config.backbone_weights)
         if config.pretrained:
@@ -498,25 +594,84 @@ class SegmentationTrainer(Trainer):
         return model
 
     def _load_backbone(self, model, weights):
-        from keras_drn.applications import DRN
-        from keras_drn.weights import transfer_weights
-
-        if self.config.width != 1.0:
-            raise ValueError("--backbone-weights needs --width 1 (the released models).")
-        backbone = DRN(self.config.arch, weights=weights, input_shape=(None, None, 3))
-        transfer_weights(backbone, model, strict=False)
-
-    def _load_pretrained(self, model, weights):
+        """`config.backbone_weights` (an ImageNet name, a classifier file or a
+        `DRNBackbone` preset) into the segmenter's backbone."""
+        from keras_drn.models import build_drn
         from keras_drn.models.drn import normalize_arch
-        from keras_drn.weights import load_weights
+        from keras_drn.weights import transfer_weights
+        from keras_drn.weights.load import load_preset_weights
 
         key = normalize_arch(self.config.arch)
-        if os.path.exists(weights) or os.sep in weights:
-            load_weights(model, weights, arch=key, kind="segmentation")
-        else:
-            from keras_drn.weights import named
+        resolved = resolve_training_weights(
+            weights, key, what=f"the backbone of {model.name}", field="backbone_weights")
+        if resolved.kind == "preset":
+            load_preset_weights(model.backbone, resolved.location)
+            return
+        if self.config.width != 1.0:
+            raise ValueError(
+                f"Invalid backbone_weights={weights!r} with width={self.config.width:g}: "
+                f"classifier weights exist for width 1 only. Pass --width 1, or a "
+                f"DRNBackbone preset of width {self.config.width:g}."
+            )
+        classifier = build_drn(key, classes=1000, input_shape=(None, None, 3))
+        load_resolved(classifier, resolved, arch=key, kind="classifier", model_key=key)
+        transfer_weights(classifier, model.backbone, strict=False)
 
-            named.load_named_weights(model, f"drnseg_{key}", weights, arch=key)
+    def _load_pretrained(self, model, weights):
+        """`config.pretrained` (a released name, a preset or a file of the whole
+        DRNSeg) into `model`."""
+        load_segmenter_weights(model, weights, arch=self.config.arch,
+                               width=self.config.width, field="pretrained")
+
+    def run_record(self) -> dict:
+        model = self.model
+        return {
+            **super().run_record(),
+            "model": {"class": type(model).__name__, "name": model.name,
+                      "arch": model.arch, "family": model.family,
+                      "num_classes": model.num_classes, "head": model.head,
+                      "dataset": model.dataset, "class_names": list(model.class_names),
+                      "width": getattr(model.backbone, "width", 1.0),
+                      "preset": PRESET_DIR},
+        }
+
+    def export_final(self, step: int) -> dict:
+        """Saves the final model as a keras-hub preset, `<output_dir>/preset/`
+        (float32, plain BatchNormalization, the data's preprocessor attached), which
+        `keras_hub.models.ImageSegmenter.from_preset` loads once keras_drn is
+        imported. Written by the chief only, atomically."""
+        directory = os.path.join(self.config.output_dir, PRESET_DIR)
+        if self.chief:
+            from keras_drn.presets import attach_preprocessor
+            from keras_drn.presets import save_preset_atomic
+
+            model = rebuild_segmenter(self.model, dtype="float32")
+            self._attach_preprocessor(model)
+            info = {"source": {"run_dir": os.path.abspath(self.config.output_dir),
+                               "step": int(step)},
+                    "parity": None}
+            save_preset_atomic(attach_preprocessor(model), directory, info)
+        return {"preset": directory}
+
+    def _attach_preprocessor(self, model) -> None:
+        """The training data's statistics as the preset's preprocessor, where they are
+        not the dataset's defaults (a source with its own info.json)."""
+        from keras_drn.meta.normalization import NORMALIZATION
+
+        if self.config.family == "dilation":
+            return  # attach_preprocessor: the dataset's mean, as in training
+        norm = self.normalization
+        default = NORMALIZATION.get(model.dataset)
+        if default is not None and tuple(default.mean) == tuple(norm.mean) and \
+                tuple(default.std) == tuple(norm.std) and default.scale == norm.scale:
+            return
+        from keras_drn.models import DRNImageConverter
+        from keras_drn.models import DRNImageSegmenterPreprocessor
+        from keras_drn.models.preprocessor import scale_and_offset
+
+        scale, offset = scale_and_offset(norm)
+        model.preprocessor = DRNImageSegmenterPreprocessor(DRNImageConverter(
+            model.dataset, scale=scale, offset=offset))
 
     def loss_sum(self, labels, outputs):
         return segmentation_loss_sum(labels, outputs)

@@ -2,7 +2,9 @@
 
 - `demo_image`: a smooth synthetic scene, so that periodic patterns come from the
   network.
-- `level_features`: every level's activations (fyu/drn `out_middle`).
+- `level_features`: every level's activations (fyu/drn `out_middle`), of a
+  `DRNBackbone` or a DRNSeg segmenter (their `pyramid_outputs`) or of a plain DRN
+  classifier or feature extractor (by layer name).
 - `gridding_energy`: the share of a map's spectral energy at period-2 and period-4
   frequencies, the signature of dilation's gridding (DRN paper, Sec. 4).
 
@@ -16,8 +18,9 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from keras_drn.inference.model_info import normalize_images
 from keras_drn.models.drn import level_output_names
-from keras_drn.preprocessing import preprocess_input
+from keras_drn.preprocessing import get_normalization
 
 
 def demo_image(size: int = 224) -> np.ndarray:
@@ -62,13 +65,50 @@ def gridding_energy(feature_map, periods: Sequence[int] = (2, 4)) -> float:
     return float(power[mask].sum() / total)
 
 
-def level_features(model, arch: str, image, *, dataset: str = "imagenet"
+def _levels_model(model, arch: str | None) -> keras.Model:
+    """image -> [level1, level2, ...] of a DRN."""
+    from keras_drn.models import DRNBackbone
+    from keras_drn.models import DRNImageSegmenter
+
+    backbone = model.backbone if isinstance(model, DRNImageSegmenter) else model
+    if isinstance(backbone, DRNBackbone):
+        levels = backbone.pyramid_outputs
+        return keras.Model(backbone.input, [levels[k] for k in sorted(
+            levels, key=lambda name: int(name[len("level"):]))])
+    if arch is None:
+        raise ValueError(
+            f"{model.name} is a plain Keras model: pass arch= (e.g. 'drn_c_26') to find "
+            f"its level outputs by layer name, or pass a keras_drn.DRNBackbone or a "
+            f"DRNSeg segmenter, which know their levels."
+        )
+    from keras_drn.models.walk import find_layer
+
+    outputs = [find_layer(model, name).output for name in level_output_names(arch)]
+    return keras.Model(model.inputs, outputs)
+
+
+def level_features(model, arch: str | None, image, *, dataset: str | None = None
                    ) -> dict[str, np.ndarray]:
-    """{"level<k>": (h, w, C) activations} of every level of a DRN backbone."""
-    names = level_output_names(arch)
-    outputs = [model.get_layer(name).output for name in names]
-    extractor = keras.Model(model.inputs, outputs)
-    x = preprocess_input(image, dataset=dataset)[None]
+    """{"level<k>": (h, w, C) activations} of every level of a DRN.
+
+    Args:
+        model: a `keras_drn.DRNBackbone`, a DRNSeg segmenter (its backbone's levels),
+            or a plain DRN classifier or feature extractor (`keras_drn.DRN`).
+        arch: the DRN architecture of a plain model (its level layers' names); None
+            for a backbone or a segmenter.
+        image: (H, W, 3) RGB on 0..255.
+        dataset: None for the model's own normalisation (a segmenter's dataset;
+            ImageNet's for backbones and classifiers, what the released DRNs were
+            trained on); a name overrides it.
+    """
+    from keras_drn.models import DRNImageSegmenter
+
+    extractor = _levels_model(model, arch)
+    if dataset is None and isinstance(model, DRNImageSegmenter):
+        norm = model.normalization
+    else:
+        norm = get_normalization(dataset or "imagenet", "drn")
+    x = normalize_images(image, norm)[None]
     maps = extractor.predict_on_batch(x)
     return {
         f"level{i}": keras.ops.convert_to_numpy(m)[0] for i, m in enumerate(maps, 1)

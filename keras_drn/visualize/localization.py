@@ -38,20 +38,25 @@ CLASSIFIER_LAYER = "fc"
 
 def feature_model(model) -> keras.Model:
     """image -> (stride-8 features, logits) of a keras_drn DRN classifier."""
+    from keras_drn.models.segmenter import is_segmenter
+
     try:
+        if is_segmenter(model):
+            raise ValueError
         pool = model.get_layer(FEATURE_LAYER)
         fc = model.get_layer(CLASSIFIER_LAYER)
     except ValueError:
         raise ValueError(
             f"{model.name} is not a DRN classifier with a top: expected layers "
             f"{FEATURE_LAYER!r} and {CLASSIFIER_LAYER!r} (build it with "
-            f"keras_drn.DRN(arch, include_top=True))."
+            f"keras_drn.DRN(arch, include_top=True)). A segmenter's per-pixel logits "
+            f"are its own class maps: use keras_drn.inference.predict_logits."
         ) from None
     return keras.Model(model.inputs, [pool.input, fc.output])
 
 
 def class_activation_map(model, image, class_index: int | None = None, *,
-                         dataset: str = "imagenet", preprocess: bool = True
+                         dataset: str | None = None, preprocess: bool = True
                          ) -> tuple[np.ndarray, int]:
     """The response map of one class.
 
@@ -59,7 +64,9 @@ def class_activation_map(model, image, class_index: int | None = None, *,
         model: a DRN classifier (`keras_drn.DRN_C_26()` etc., include_top=True).
         image: (H, W, 3) RGB on 0..255 (normalised here unless preprocess=False).
         class_index: the class; None for the top-scoring class.
-        dataset: normalisation statistics.
+        dataset: normalisation statistics; None for the classifier's own, ImageNet's
+            (a plain Keras classifier records none, and keras_drn's released
+            classifiers are ImageNet's).
 
     Returns:
         (cam, class_index): cam is the stride-8 map, (ceil(H/8), ceil(W/8)) for
@@ -68,7 +75,7 @@ def class_activation_map(model, image, class_index: int | None = None, *,
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"Expected one (H, W, 3) RGB image, received {image.shape}.")
-    x = preprocess_input(image, dataset=dataset) if preprocess else image
+    x = preprocess_input(image, dataset=dataset or "imagenet") if preprocess else image
     features, logits = feature_model(model).predict_on_batch(
         np.asarray(x, np.float32)[None])
     features = keras.ops.convert_to_numpy(features)[0]

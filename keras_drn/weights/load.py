@@ -50,7 +50,9 @@ def transfer_weights(source: keras.Model, target: keras.Model, *, strict=True) -
         plan.append((layer, other))
     unexpected = [n for n in by_name if n not in target_names] if strict else []
     if shapes or (strict and (missing or unexpected)):
-        details = []
+        first = (shapes[0].split(":")[0] if shapes else None) or (
+            missing[0] if missing else unexpected[0])
+        details = [f"the first layer that differs is {first!r}"]
         if missing:
             details.append(f"layers not in the source: {', '.join(missing[:12])}")
         if unexpected:

@@ -17,6 +17,7 @@ saved from a differently nested model, a flat functional DRNSeg say, loads too).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -123,11 +124,24 @@ def _by_name(entries: list[Entry]) -> dict[str, Entry]:
     return out
 
 
+def _natural(name: str):
+    """Sort key that puts "layer7_3" before "layer7_10" and "layer8_0"."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
 def model_layout(model, directory: str) -> tuple[str, list[Entry]]:
-    """Saves `model`'s weights into `directory` and returns (that file, its layout)."""
+    """Saves `model`'s weights into `directory` and returns (that file, its layout in
+    the model's own layer order, so that "the first layer that differs" is the first
+    along the network)."""
+    from keras_drn.models.walk import leaf_layers
+
     path = os.path.join(directory, "model.weights.h5")
     model.save_weights(path)
-    return path, read_layout(path)
+    order = {layer.name: i for i, layer in enumerate(leaf_layers(model))}
+    entries = read_layout(path)
+    entries.sort(key=lambda e: (order.get(e.name.split("/")[0], len(order)),
+                                _natural(e.name)))
+    return path, entries
 
 
 def _show(shapes) -> str:
@@ -140,10 +154,10 @@ def compare(model_entries: list[Entry], file_entries: list[Entry], *, model_name
     with the same shapes; the message names the first layer that differs, in the
     model's order."""
     mine, theirs = _by_name(model_entries), _by_name(file_entries)
+    extra = sorted((k for k in theirs if k not in mine), key=_natural)
     for key, entry in mine.items():
         other = theirs.get(key)
         if other is None:
-            extra = [k for k in theirs if k not in mine]
             hint = f"; the file has instead: {', '.join(extra[:6])}" if extra else ""
             raise WeightsMismatchError(
                 f"{source} does not fit {model_name}: the first layer that differs is "
@@ -157,7 +171,6 @@ def compare(model_entries: list[Entry], file_entries: list[Entry], *, model_name
                 f"but {_show(entry.shapes)} in the model. The file holds another "
                 f"architecture, width or number of classes; nothing was loaded."
             )
-    extra = [k for k in theirs if k not in mine]
     if extra:
         raise WeightsMismatchError(
             f"{source} does not fit {model_name}: the first layer that differs is "
