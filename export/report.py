@@ -9,7 +9,10 @@ Writes the SavedModel and the TFLite models (--quantize, default all four) into
   max abs logit difference, argmax agreement (targets: float32 >= 99.99%, float16
   >= 99.9%, dynamic and int8 >= 98%), mIoU against Keras' labels;
 - latency, each artifact in a fresh process with the same image and threads: warm-up,
-  --runs timed runs, median and p90, load time, peak memory.
+  --runs timed runs, median and p90, load time, peak memory;
+- for every TFLite model, whether TFLite's GPU delegate takes it
+  (tf.lite.experimental.Analyzer, gpu_compatibility=True), and its standard metadata
+  (MediaPipe's image segmenter schema, the label file).
 Tables are printed in Markdown; --json writes every figure.
 """
 
@@ -96,6 +99,11 @@ def main(argv=None) -> int:
     print(f"\n## Parity against Keras ({len(images)} validation images from {source})\n")
     parity_results = report.parity(model, artifacts, images, threads=threads)
     print(parity.format_table(parity_results))
+    edge_rows = report.edge_checks(artifacts)
+    if edge_rows:
+        print("\n## Edge runtimes (GPU delegate: tf.lite.experimental.Analyzer with "
+              "gpu_compatibility=True; PADs are the backbone's stride-2 convolutions')\n")
+        print(report.format_edge_table(edge_rows))
     latency_results = []
     if not args.no_latency:
         load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
@@ -117,10 +125,14 @@ def main(argv=None) -> int:
                 "artifacts": [vars(a) for a in artifacts],
                 "parity": [r.as_dict() for r in parity_results],
                 "latency": [r.as_dict() for r in latency_results],
+                "edge": edge_rows,
             }, f, indent=2)
     failed = [r.name for r in parity_results if not r.passed]
+    failed += [f"{row['name']} (GPU delegate)" for row in edge_rows
+               if not row["gpu_compatible"]]
     if failed:
-        print(f"\nBelow the parity target: {', '.join(failed)}", file=sys.stderr)
+        print(f"\nBelow the parity target or not GPU compatible: {', '.join(failed)}",
+              file=sys.stderr)
         return 1
     return 0
 

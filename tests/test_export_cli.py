@@ -203,6 +203,10 @@ def test_report_script_end_to_end(tmp_path, capsys):
         assert row["max_abs_logit_diff"] < 1e-3 * row["logit_range"]
     assert sorted(os.listdir(tmp_path / "artifacts")) == [
         "drn_d_22_seg_float32.tflite", "saved_model"]
+    # The edge-runtime table: the GPU delegate's verdict on the TFLite model.
+    assert "| TFLite float32 | compatible | 0 |" in printed
+    (edge,) = data["edge"]
+    assert edge["gpu_compatible"] and edge["tile_ops"] == 0
 
 
 def test_model_arguments_take_classes_and_dataset_from_the_weights(tmp_path, capsys):

@@ -128,11 +128,12 @@ def test_graph_is_clean_with_native_dilated_convolutions(arch, quantize):
     want = sorted(keras_dilations(probe_model(arch)))
     assert sorted(info.dilated_convs) == want
     assert {(2, 2), (4, 4)} <= set(want)
-    # The reference head: TILE, a 2x2 DEPTHWISE_CONV_2D, DEPTH_TO_SPACE; no 5-D
-    # transposes or reshapes anywhere.
-    assert ops.get("DEPTH_TO_SPACE") == 1 and ops.get("TILE") == 1
-    assert ops.get("DEPTHWISE_CONV_2D") == 1
-    assert "TRANSPOSE" not in ops and "RESHAPE" not in ops
+    # The reference head: a 3x3 sub-pixel CONV_2D and DEPTH_TO_SPACE; no TILE, no
+    # PAD, no crop, no depthwise convolution, no 5-D transposes or reshapes anywhere.
+    assert ops.get("DEPTH_TO_SPACE") == 1
+    for name in ("TILE", "PAD", "STRIDED_SLICE", "SLICE", "DEPTHWISE_CONV_2D",
+                 "TRANSPOSE", "RESHAPE"):
+        assert name not in ops, (name, ops)
     (inp,) = info.inputs
     assert inp["dtype"] == "uint8" and inp["shape"] == [1, *SIZE, 3]
     (out,) = info.outputs

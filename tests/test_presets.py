@@ -183,6 +183,7 @@ def test_make_preset_from_a_drnseg_checkpoint(tmp_path, cityscapes, capsys):
                                rtol=0, atol=ATOL * np.abs(expected).max())
 
 
+@pytest.mark.slow
 @pytest.mark.torch
 def test_make_preset_from_an_imagenet_classifier_gives_a_backbone(tmp_path, capsys):
     pytest.importorskip("torch")

@@ -41,6 +41,7 @@ def _assert_data_error(result, path, *words):
     for word in words:
         assert word in result.stderr, (word, result.stderr[-2000:])
     assert "Traceback" not in text
+    print(result.stderr.strip().splitlines()[-1])
 
 
 @pytest.mark.slow

@@ -147,3 +147,29 @@ def test_lost_worker_name_from_message():
     error = RuntimeError("Task /job:worker/replica:0/task:1 heartbeat timeout")
     assert preemption.lost_worker_name(error, cluster) == "worker 1 (127.0.0.1:2222)"
     assert preemption.lost_worker_name(RuntimeError("?"), cluster) == "another worker"
+
+
+def test_second_ctrl_c_stops_at_once():
+    code = (
+        "import os, signal, sys, time\n"
+        "from keras_drn.training.preemption import StopSignals\n"
+        "with StopSignals() as s:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(0.2)\n"
+        "    assert s.received == 'SIGINT'\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "sys.exit(0)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True, timeout=60, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert result.returncode == preemption.EXIT_INTERRUPTED, result.stderr
+    assert "Second interrupt" in result.stderr  # not the normal end (status 0)
+
+
+def test_help_documents_the_exit_statuses(capsys):
+    from keras_drn.training.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"], **CLI)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "143 SIGTERM or Ctrl-C" in text and "--checkpoint-minutes" in text

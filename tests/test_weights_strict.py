@@ -159,6 +159,7 @@ def test_a_near_twin_is_refused_with_its_first_differing_layer(src, dst, fmt, ro
         # The message says which layer is the first to differ: it must be that one.
         assert f"the first layer that differs is {keras_name!r}" in message, message
     elif fmt == "preset":
+        assert f"the first layer that differs is {keras_name!r}" in message, message
         assert f"layers only in the source: {keras_name}," in message, message
     else:  # the reference's `fc` is skipped for include_top=False; its layers listed
         assert f"{torch_name}.weight" in message, message

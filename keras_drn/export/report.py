@@ -104,6 +104,48 @@ def parity(model: keras.Model, artifacts: list[Artifact], images: list[np.ndarra
     return results
 
 
+def edge_checks(artifacts: list[Artifact]) -> list[dict]:
+    """Per TFLite artifact: the GPU delegate's verdict (tf.lite.experimental.Analyzer,
+    `keras_drn.export.gpu`), the ops that edge runtimes care about, and whether the
+    standard metadata (MediaPipe's schema) and its label file are there."""
+    from keras_drn.export import edge_metadata
+    from keras_drn.export.gpu import gpu_compatibility
+    from keras_drn.export.graph import inspect_tflite
+
+    rows = []
+    for artifact in artifacts:
+        if artifact.kind != "tflite":
+            continue
+        with open(artifact.path, "rb") as f:
+            content = f.read()
+        gpu = gpu_compatibility(content)
+        ops = inspect_tflite(content).op_counts
+        standard = (edge_metadata.available()
+                    and edge_metadata.read_standard_metadata(content) is not None)
+        rows.append({
+            "name": artifact.name, "gpu_compatible": gpu.compatible,
+            "gpu_problems": gpu.problems,
+            "tile_ops": ops.get("TILE", 0), "pad_ops": ops.get("PAD", 0),
+            "standard_metadata": bool(standard),
+            "labels": edge_metadata.read_labels(content),
+        })
+    return rows
+
+
+def format_edge_table(rows: list[dict]) -> str:
+    lines = ["| artifact | GPU delegate (Analyzer) | TILE | PAD | standard metadata "
+             "| label file |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        gpu = "compatible" if row["gpu_compatible"] else (
+            "NOT compatible: " + "; ".join(row["gpu_problems"]))
+        labels = f"{len(row['labels'])} names" if row["labels"] else "none"
+        lines.append(
+            f"| {row['name']} | {gpu} | {row['tile_ops']} | {row['pad_ops']} | "
+            f"{'yes' if row['standard_metadata'] else 'no'} | "
+            f"{labels} |")
+    return "\n".join(lines)
+
+
 def latency(model: keras.Model, artifacts: list[Artifact], image: np.ndarray, *,
             threads: int, dataset: str | None = None, runs: int = 20, warmup: int = 3,
             include_keras: bool = True, log=print) -> list[latency_lib.LatencyResult]:

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_drn.export import edge_metadata
 from keras_drn.export import graph as graph_lib
 from keras_drn.export import metadata as metadata_lib
 from keras_drn.export.logits_range import fit_logits_range
@@ -110,6 +111,7 @@ def convert_to_tflite(
     int8_logits_range="argmax",
     check: bool = True,
     extra_metadata: dict | None = None,
+    standard_metadata: bool = True,
 ) -> bytes:
     """Converts a DRNSeg segmenter to a TFLite flatbuffer.
 
@@ -136,9 +138,14 @@ def convert_to_tflite(
         check: verify the op list (`keras_drn.export.graph.check_graph`) and raise
             `ExportGraphError` if it is not clean.
         extra_metadata: merged into the JSON metadata stored in the flatbuffer.
+        standard_metadata: also write the standard TFLite metadata (MediaPipe's
+            image segmenter schema: image input, segmentation output, the class names
+            as an associated label file; `keras_drn.export.edge_metadata`), where the
+            `mediapipe` package is installed.
 
     Returns:
-        The `.tflite` bytes, with keras_drn metadata (`read_metadata`).
+        The `.tflite` bytes, with keras_drn metadata (`read_metadata`) and, with
+        mediapipe installed, the standard metadata and its label file.
     """
     serving = SegmentationGraph(model, dataset=dataset)
     check_options(quantize, outputs, integer_io, serving.head)
@@ -219,8 +226,20 @@ def convert_to_tflite(
         }),
         **(extra_metadata or {}),
     )
-    return metadata_lib.add_metadata(content, meta, input_names=["image"],
-                                     output_names=[outputs])
+    content = metadata_lib.add_metadata(content, meta, input_names=["image"],
+                                        output_names=[outputs])
+    if standard_metadata and edge_metadata.available():
+        content = edge_metadata.add_standard_metadata(
+            content, class_names=serving.class_names, outputs=outputs,
+            name=f"{serving.model.arch} ({serving.head} head)",
+            description=(
+                f"{serving.model.arch} semantic segmentation, {serving.classes} "
+                f"{serving.dataset or ''} classes; uint8 RGB in, normalised inside; "
+                f"{'per-pixel logits' if outputs == 'logits' else 'class ids'} out."
+            ),
+            version=meta.get("keras_drn_version"),
+        )
+    return content
 
 
 def _int8_logits_range(serving, images, size, choice):

@@ -132,6 +132,29 @@ class _SegmenterMixin:
         keras.Model.compile(self, optimizer=optimizer, loss=loss, metrics=metrics,
                             **kwargs)
 
+    def fit(self, x=None, y=None, batch_size=None, shuffle=True, **kwargs):
+        """`keras.Model.fit`, with numpy images and labels shuffled each epoch.
+
+        keras-hub's `Task.fit` turns numpy inputs into an unshuffled dataset (it warns
+        that `shuffle=True` is ignored); here numpy `x` and `y` (without
+        `sample_weight` or `validation_split`) become a `tf.data.Dataset` shuffled
+        anew every epoch and batched by `batch_size` (32 by default). Datasets and
+        generators are passed through: shuffle them yourself.
+        """
+        import numpy as np
+
+        arrays = isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+        plain = not any(kwargs.get(k) is not None
+                        for k in ("sample_weight", "validation_split"))
+        if shuffle and arrays and plain:
+            import tensorflow as tf
+
+            x = (tf.data.Dataset.from_tensor_slices((x, y))
+                 .shuffle(len(x), reshuffle_each_iteration=True)
+                 .batch(batch_size or 32))
+            return super().fit(x, **kwargs)
+        return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
+
     def get_layer(self, name=None, index=None):
         """A layer of the segmenter or, by name, of its backbone ("layer5_1_conv2")."""
         try:

@@ -545,6 +545,8 @@ class Trainer:
                     sample = (local(images)[0].numpy(), local(labels)[0].numpy(),
                               local(extra)[0].numpy())
         except tf.errors.OpError as error:
+            if self.multi_worker and preemption.is_collective_failure(error):
+                raise self._worker_lost(error) from error
             raise data_error_from(error, self.val_source) from error
         return self.eval_result(total), sample
 

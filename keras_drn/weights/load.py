@@ -163,9 +163,11 @@ def load_weights(model: keras.Model, weights, *, arch: str | None = None,
     if is_preset_dir(path):
         load_preset_weights(model, path)
         return
-    if path.endswith(KERAS_SUFFIXES) or path.endswith(".h5"):
+    from keras_drn.weights import checkpoints
+
+    keras_file = checkpoints.detect_format(path) == "keras"
+    if path.endswith((*KERAS_SUFFIXES, ".h5")) or keras_file:
         load_keras_file(model, path)
         return
-    from keras_drn.weights import checkpoints
 
     checkpoints.load_checkpoint(model, path, arch=arch, kind=kind)

@@ -148,36 +148,77 @@ def _show(shapes) -> str:
     return ", ".join(str(s) for s in shapes) or "none"
 
 
+_CLASS_INDEX = re.compile(r"^(?P<cls>.*?)(?:_(?P<n>\d+))?$")
+
+
+def _class_slot(entry: Entry) -> tuple[str, int]:
+    """("<parent>/<class>", n) of an entry's h5 group: Keras numbers the layers of a
+    class in creation order ("layers/conv2d_21/vars" -> ("layers/conv2d", 21))."""
+    owner = entry.path[: -len("vars")].rstrip("/")
+    parent, _, leaf = owner.rpartition("/")
+    match = _CLASS_INDEX.match(leaf)
+    return f"{parent}/{match['cls']}", int(match["n"] or 0)
+
+
+def _file_ranks(theirs: dict[str, Entry], mine: dict[str, Entry]) -> dict[str, float]:
+    """A position along the model's network for every layer of the file: a layer the
+    model has takes its own; any other sits just after the nearest earlier layer of
+    its class (in the file's creation order) that the model has."""
+    rank_of = {key: float(i) for i, key in enumerate(mine)}
+    by_class: dict[str, list[tuple[int, str]]] = {}
+    for key, entry in theirs.items():
+        cls, n = _class_slot(entry)
+        by_class.setdefault(cls, []).append((n, key))
+    ranks = {}
+    for members in by_class.values():
+        last, steps = -1.0, 0
+        for _, key in sorted(members):
+            if key in rank_of:
+                last, steps = rank_of[key], 0
+                ranks[key] = last
+            else:
+                steps += 1
+                ranks[key] = last + steps * 1e-3
+    return ranks
+
+
 def compare(model_entries: list[Entry], file_entries: list[Entry], *, model_name: str,
             source: str) -> None:
     """Raises WeightsMismatchError unless both sides have the same layers (by name)
-    with the same shapes; the message names the first layer that differs, in the
-    model's order."""
+    with the same shapes; the message names the first layer that differs along the
+    network (`model_entries` in the model's layer order, as `model_layout` gives
+    them; a layer only the file has is placed by `_file_ranks`)."""
     mine, theirs = _by_name(model_entries), _by_name(file_entries)
-    extra = sorted((k for k in theirs if k not in mine), key=_natural)
-    for key, entry in mine.items():
-        other = theirs.get(key)
-        if other is None:
-            hint = f"; the file has instead: {', '.join(extra[:6])}" if extra else ""
-            raise WeightsMismatchError(
-                f"{source} does not fit {model_name}: the first layer that differs is "
-                f"{key!r}, which the file does not have{hint}. The file holds another "
-                f"architecture, head or number of classes; nothing was loaded."
-            )
-        if other.shapes != entry.shapes:
-            raise WeightsMismatchError(
-                f"{source} does not fit {model_name}: the first layer that differs is "
-                f"{key!r}, whose weights have shapes {_show(other.shapes)} in the file "
-                f"but {_show(entry.shapes)} in the model. The file holds another "
-                f"architecture, width or number of classes; nothing was loaded."
-            )
-    if extra:
+    ranks = _file_ranks(theirs, mine)
+    extra = sorted((k for k in theirs if k not in mine),
+                   key=lambda k: (ranks[k], _natural(k)))
+    differing = [(float(i), key) for i, (key, entry) in enumerate(mine.items())
+                 if key not in theirs or theirs[key].shapes != entry.shapes]
+    differing += [(ranks[key], key) for key in extra]
+    if not differing:
+        return
+    _, key = min(differing)
+    if key in extra:
         raise WeightsMismatchError(
             f"{source} does not fit {model_name}: the first layer that differs is "
-            f"{extra[0]!r}, which is in the file but not in the model "
+            f"{key!r}, which is in the file but not in the model "
             f"({len(extra)} such layer(s): {', '.join(extra[:6])}). The file holds a "
             f"larger architecture or another head; nothing was loaded."
         )
+    entry, other = mine[key], theirs.get(key)
+    if other is None:
+        hint = f"; the file has instead: {', '.join(extra[:6])}" if extra else ""
+        raise WeightsMismatchError(
+            f"{source} does not fit {model_name}: the first layer that differs is "
+            f"{key!r}, which the file does not have{hint}. The file holds another "
+            f"architecture, head or number of classes; nothing was loaded."
+        )
+    raise WeightsMismatchError(
+        f"{source} does not fit {model_name}: the first layer that differs is "
+        f"{key!r}, whose weights have shapes {_show(other.shapes)} in the file "
+        f"but {_show(entry.shapes)} in the model. The file holds another "
+        f"architecture, width or number of classes; nothing was loaded."
+    )
 
 
 def _rewrite(target_path: str, model_entries: list[Entry], sources: list[str],
