@@ -26,6 +26,8 @@ import variants  # noqa: E402
 BENCHMARK_DATASET = "cityscapes"  # the inputs' normalisation (variants.write_inputs)
 KERAS_MODES = {"keras_eager": "eager", "keras_predict": "predict",
                "keras_function": "function", "keras_xla": "xla"}
+# bfloat16 variants (keras_drn.export.precision), for CPUs with AVX512_BF16 or AMX.
+BF16_VARIANTS = ("keras_function_bf16", "savedmodel_bf16")
 
 
 def prepare_weights(arch, classes, weights, directory, seed=0):
@@ -96,11 +98,12 @@ def _export_artifacts(arch, classes, state_path, names, height, width, directory
     model = build_drnseg(arch, classes, dataset=BENCHMARK_DATASET)
     _load(model, state_path, arch, argument="state_path")
     artifacts = {}
-    if "savedmodel" in names:
-        path = os.path.join(directory, "savedmodel")
-        if not os.path.exists(path):
-            export_saved_model(model, path)
-        artifacts["savedmodel"] = path
+    for name, precision in (("savedmodel", "float32"), ("savedmodel_bf16", "bfloat16")):
+        if name in names:
+            path = os.path.join(directory, name)
+            if not os.path.exists(path):
+                export_saved_model(model, path, precision=precision)
+            artifacts[name] = path
     for name in names:
         if not name.startswith("tflite_"):
             continue
@@ -143,7 +146,10 @@ def variant_list(names, arch, classes, height, width, state_path, input_dir, art
         elif name in KERAS_MODES:
             out.append((name, variants.keras_variant,
                         dict(common, mode=KERAS_MODES[name])))
-        elif name == "savedmodel":
+        elif name == "keras_function_bf16":
+            out.append((name, variants.keras_variant,
+                        dict(common, mode="function", precision="bfloat16")))
+        elif name in ("savedmodel", "savedmodel_bf16"):
             out.append((name, variants.savedmodel_variant,
                         dict(common, artifact=artifacts[name])))
         elif name.startswith("tflite_"):
@@ -151,7 +157,8 @@ def variant_list(names, arch, classes, height, width, state_path, input_dir, art
                         dict(common, artifact=artifacts[name])))
         else:
             raise SystemExit(f"Unknown variant {name!r}; known: torch, "
-                             f"{', '.join(KERAS_MODES)}, {', '.join(DEPLOYED)}.")
+                             f"{', '.join(KERAS_MODES)}, {', '.join(DEPLOYED)}, "
+                             f"{', '.join(BF16_VARIANTS)}.")
     return out
 
 
@@ -160,9 +167,14 @@ def main(argv=None):
     parser.add_argument("--archs", nargs="+", default=["drn_d_22", "drn_c_26"])
     parser.add_argument("--sizes", nargs="+", default=["512x1024", "1024x2048"])
     parser.add_argument("--classes", type=int, default=19)
+    from keras_drn.export.precision import cpu_has_bfloat16
+
     parser.add_argument("--variants", nargs="+",
                         default=["torch", "keras_eager", "keras_function", "keras_xla",
-                                 *DEPLOYED])
+                                 *DEPLOYED,
+                                 *(BF16_VARIANTS if cpu_has_bfloat16() else ())],
+                        help="what to time; the bfloat16 variants are in the default "
+                             "list where the CPU has native bfloat16 (AVX512_BF16, AMX)")
     parser.add_argument("--weights", nargs="*", default=[], metavar="ARCH=FILE",
                         help="DRNSeg weights per architecture (default: random)")
     parser.add_argument("--calibration", type=int, default=16,

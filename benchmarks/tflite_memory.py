@@ -97,16 +97,22 @@ def main(argv=None):
         nan = float("nan")
         rows.append(dict(
             variant=name, median_ms=r.median * 1e3,
+            min_ms=min(r.times) * 1e3 if r.times else nan,
+            max_ms=max(r.times) * 1e3 if r.times else nan,
             speed_vs_torch=harness.paired_ratio(ref, r) if r.times else nan,
             peak_mib=r.peak_rss_mib or nan,
             memory_vs_torch=(r.peak_rss_mib or nan) / (ref.peak_rss_mib or nan),
             error=(r.error or "")[-300:]))
-    lines = [f"Machine: {machine()}", "",
-             f"{args.arch} {h}x{w}, batch 1, {args.threads} threads", "",
-             "| variant | median ms | speed / torch | peak MiB | memory / torch |",
-             "|---|---|---|---|---|"]
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    lines = [f"Machine: {machine()}, load average {load} after the runs", "",
+             f"{args.arch} {h}x{w}, batch 1, {args.threads} threads, {args.rounds} "
+             f"rounds", "",
+             "| variant | median ms | min-max ms | speed / torch | peak MiB "
+             "| memory / torch |",
+             "|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row['variant']} | {row['median_ms']:.0f} | "
+                     f"{row['min_ms']:.0f}-{row['max_ms']:.0f} | "
                      f"{row['speed_vs_torch']:.2f} | {row['peak_mib']:.0f} | "
                      f"{row['memory_vs_torch']:.2f} |")
     lines += [""] + [f"- {note}" for note in notes] + [""]

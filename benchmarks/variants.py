@@ -79,11 +79,16 @@ def keras_model(arch, classes, height, width, state_path):
     return model
 
 
-def keras_variant(*, threads, arch, classes, height, width, state_path, input_dir, mode):
+def keras_variant(*, threads, arch, classes, height, width, state_path, input_dir, mode,
+                  precision="float32"):
     """mode: "eager" (model(x)), "predict" (model.predict), "function"
-    (tf.function), "xla" (tf.function(jit_compile=True))."""
+    (tf.function), "xla" (tf.function(jit_compile=True)); precision: "float32" or
+    "bfloat16" (keras_drn.export.precision: mixed_bfloat16, float32 classifier)."""
     tf = _tf_threads(threads)
-    model = keras_model(arch, classes, height, width, state_path)
+    from keras_drn.export.precision import with_precision
+
+    model = with_precision(keras_model(arch, classes, height, width, state_path),
+                           precision)
     x = tf.constant(np.load(os.path.join(input_dir, "input.npy")))
     if mode == "eager":
         call = lambda: model(x, training=False)  # noqa: E731

@@ -7,7 +7,9 @@ Signatures: `serving_default` (uint8 RGB `images` [N, H, W, 3] of any size -> in
 PNG/JPEG `image_bytes` [N] -> the same) and `serving_logits` (`images` -> `logits`). The
 model's dataset's mean/std (the weights' dataset unless --dataset) are applied inside;
 `assets.extra/keras_drn.json` records the classes, class names, head and normalisation.
-Check it with `saved_model_cli show --dir DIR --all`.
+Check it with `saved_model_cli show --dir DIR --all`. `--precision bfloat16` computes
+the convolutions in bfloat16 (for CPUs with AVX512_BF16 or AMX; float32 variables and
+outputs).
 """
 
 import argparse
@@ -37,6 +39,9 @@ def parse_args(argv=None):
                         help="HEIGHTxWIDTH to fix the input size (default: any size).")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing --output directory.")
+    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                        help="bfloat16: mixed_bfloat16 convolutions (native on CPUs with "
+                             "AVX512_BF16 or AMX; emulated, slower, elsewhere).")
     return parser.parse_args(argv)
 
 
@@ -60,7 +65,8 @@ def main(argv=None) -> int:
     model = arguments.build_model(args, input_shape=input_shape)
     start = time.perf_counter()
     export_saved_model(model, args.output, overwrite=args.overwrite,
-                       extra_metadata={"weights": args.weights})
+                       extra_metadata={"weights": args.weights},
+                       precision=args.precision)
     print(f"wrote {args.output} in {time.perf_counter() - start:.1f} s; signatures "
           f"serving_default, serving_bytes, serving_logits "
           f"(saved_model_cli show --dir {args.output} --all)")

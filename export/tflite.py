@@ -7,9 +7,11 @@ The model takes uint8 RGB [1, H, W, 3] and normalises inside; it returns float32
 [1, H, W, C] (--outputs logits) or a uint8 label map [1, H, W] (--outputs labels: argmax
 and upsampling inside). --quantize: none (float32), float16, dynamic (int8 weights), int8
 (full integer, calibrated on synthetic scenes or --data-dir). Every dilated convolution
-is a native dilated CONV_2D; the script checks the op list and fails otherwise.
---report adds parity against Keras and latency beside Keras' (see export/report.py for
-every artifact at once).
+is a native dilated CONV_2D; the script checks the op list and fails otherwise. With
+mediapipe installed the model also carries the standard TFLite metadata (image input,
+segmentation output, the class names as labels.txt), which MediaPipe's ImageSegmenter
+reads. --report adds parity against Keras and latency beside Keras' (see
+export/report.py for every artifact at once).
 """
 
 import argparse

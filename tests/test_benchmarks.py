@@ -43,6 +43,21 @@ def test_inference_benchmark_rows_agree_with_torch(tmp_path):
         assert (tmp_path / f"inference.{suffix}").stat().st_size > 0
 
 
+@pytest.mark.slow
+def test_inference_benchmark_bfloat16_variants(tmp_path):
+    pytest.importorskip("torch")
+    _run("inference.py", "--archs", "drn_d_22", "--sizes", "64x96",
+         "--variants", "torch", "keras_function_bf16", "savedmodel_bf16",
+         "--rounds", "1", "--per-round", "1", "--warmup", "0", tmp_path=tmp_path)
+    with open(tmp_path / "inference.csv") as f:
+        rows = {r["variant"]: r for r in csv.DictReader(f)}
+    assert set(rows) == {"torch", "keras_function_bf16", "savedmodel_bf16"}
+    for name in ("keras_function_bf16", "savedmodel_bf16"):
+        assert rows[name]["error"] == "", rows[name]
+        # bfloat16 against the float32 reference, on random weights (near-ties).
+        assert 0.97 <= float(rows[name]["argmax_agreement"]) < 1.0, rows[name]
+
+
 def test_profile_ops_finds_the_convolutions(tmp_path):
     pytest.importorskip("torch")
     _run("profile_ops.py", "--size", "64x96", "--runs", "1", "--top", "5",

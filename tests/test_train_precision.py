@@ -37,6 +37,7 @@ def float32_run(tmp_path_factory):
     return first, losses
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["float16", "bfloat16"])
 def test_mixed_precision_losses_follow_float32(tmp_path, float32_run, precision):
     first32, losses32 = float32_run

@@ -59,7 +59,8 @@ def test_sigterm_checkpoints_and_resume_matches_unbroken_run(tmp_path, capsys):
     out = "".join(lines) + rest
     assert proc.returncode == preemption.EXIT_PREEMPTED, out[-3000:]
     assert took < 60, took
-    print(f"SIGTERM to exit: {took:.1f} s")
+    with capsys.disabled():
+        print(f"\nSIGTERM to exit: {took:.1f} s")
     assert "SIGTERM received" in out
     stopped = [line for line in out.splitlines() if line.startswith("Stopped at step")]
     assert stopped, out[-3000:]
@@ -173,3 +174,11 @@ def test_help_documents_the_exit_statuses(capsys):
         main(["--help"], **CLI)
     text = " ".join(capsys.readouterr().out.split())
     assert "143 SIGTERM or Ctrl-C" in text and "--checkpoint-minutes" in text
+
+
+def test_error_summary_keeps_the_unhealthy_task():
+    error = RuntimeError("Graph execution error:\n\nCollective ops is aborted by: "
+                         "The following tasks are unhealthy (stopped sending "
+                         "heartbeats):\n/job:worker/replica:0/task:1\nmore")
+    summary = preemption.error_summary(error)
+    assert summary.endswith("heartbeats): /job:worker/replica:0/task:1"), summary

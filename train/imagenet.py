@@ -18,7 +18,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def build_parser():
+    from keras_drn.training.preemption import exit_status_help
+
     p = argparse.ArgumentParser(prog="train/imagenet.py", description=__doc__,
+                                epilog=exit_status_help() + ".",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("cmd", choices=["train", "test"])
     p.add_argument("-d", "--data-dir", "--data", dest="data_dir", default=None)
@@ -55,6 +58,10 @@ def build_parser():
     p.add_argument("--logdir", default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-steps", type=int, default=0)
+    p.add_argument("--checkpoint-minutes", type=float, default=10.0,
+                   help="also checkpoint every N minutes of training (0: off)")
+    p.add_argument("--collective-timeout", type=float, default=300.0,
+                   help="multi-worker: seconds an all-reduce waits for a worker")
     p.add_argument("--keep-checkpoints", type=int, default=3)
     p.add_argument("--eval-batch-size", type=int, default=None)
     p.add_argument("--deterministic", action="store_true")
@@ -69,6 +76,7 @@ def main(argv=None) -> int:
     from keras_drn.training.classification import ClassificationTrainer
     from keras_drn.training.cli import run_trainer
     from keras_drn.training.config import TrainConfig
+    from keras_drn.training.preemption import EXIT_DATA_ERROR
 
     args = build_parser().parse_args(argv)
     try:
@@ -83,7 +91,7 @@ def main(argv=None) -> int:
             train.check_files_exist()
     except DataError as error:
         print(f"train/imagenet.py: data error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_DATA_ERROR
     recipe = dict(RECIPE, classes=train.classes)
     given = {"arch": args.arch, "width": args.width, "classes": args.classes,
              "batch_size": args.batch_size, "epochs": args.epochs, "lr": args.lr,
@@ -100,6 +108,8 @@ def main(argv=None) -> int:
         bn_sync=args.bn_sync, seed=args.seed, deterministic=args.deterministic,
         steps_per_execution=args.steps_per_execution, output_dir=output_dir,
         logdir=args.logdir, checkpoint_steps=args.checkpoint_steps,
+        checkpoint_minutes=args.checkpoint_minutes,
+        collective_timeout=args.collective_timeout,
         keep_checkpoints=args.keep_checkpoints, eval_batch_size=args.eval_batch_size,
         resume=args.resume, pretrained=args.pretrained, print_freq=args.print_freq,
         **recipe)

@@ -10,11 +10,15 @@ from keras_drn._lazy import lazy_exports
 
 _EXPORTS = {
     "representative_images": "keras_drn.export.calibration",
+    "read_labels": "keras_drn.export.edge_metadata",
+    "read_standard_metadata": "keras_drn.export.edge_metadata",
+    "gpu_compatibility": "keras_drn.export.gpu",
     "ExportGraphError": "keras_drn.export.graph",
     "TFLiteGraph": "keras_drn.export.graph",
     "check_graph": "keras_drn.export.graph",
     "inspect_tflite": "keras_drn.export.graph",
     "read_metadata": "keras_drn.export.metadata",
+    "bfloat16_segmenter": "keras_drn.export.precision",
     "LiteRTSegmenter": "keras_drn.export.runtime",
     "SavedModelSegmenter": "keras_drn.export.runtime",
     "export_saved_model": "keras_drn.export.saved_model",

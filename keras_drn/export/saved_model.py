@@ -27,6 +27,7 @@ import keras
 import tensorflow as tf
 
 from keras_drn.export.serving import SegmentationGraph
+from keras_drn.export.serving import check_segmenter
 
 METADATA_FILE = "keras_drn.json"
 
@@ -38,7 +39,8 @@ def _decode(image_bytes):
 
 
 def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = None,
-                       overwrite: bool = False, extra_metadata: dict | None = None) -> str:
+                       overwrite: bool = False, extra_metadata: dict | None = None,
+                       precision: str = "float32") -> str:
     """Writes a SavedModel of `model` (a `keras_drn.DRNImageSegmenter`) to directory
     `path`.
 
@@ -50,13 +52,19 @@ def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = N
             name overrides them (see `SegmentationGraph`).
         overwrite: replace an existing `path`.
         extra_metadata: merged into `assets.extra/keras_drn.json`.
+        precision: "float32" (default) or "bfloat16": the graph's convolutions in
+            bfloat16 (float32 variables and outputs; `keras_drn.export.precision`),
+            for CPUs with native bfloat16 (AVX512_BF16, AMX).
 
     The input's height and width are the model's (`None` in a model built with the
     default `input_shape=(None, None, 3)`: any size). The directory is written next to
     `path` and renamed into place, so a failed export leaves no half-written model.
     Returns `path`.
     """
-    serving = SegmentationGraph(model, dataset=dataset)
+    from keras_drn.export.precision import with_precision
+
+    check_segmenter(model)
+    serving = SegmentationGraph(with_precision(model, precision), dataset=dataset)
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(
@@ -110,6 +118,7 @@ def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = N
     try:
         archive.write_out(temp, verbose=False)
         meta = serving.metadata(
+            precision=precision,
             signatures={
                 "serving_default": "images uint8 [N,H,W,3] -> labels int32 [N,H,W], "
                                    "probabilities float32 [N,H,W,C]",

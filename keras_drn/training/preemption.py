@@ -176,9 +176,11 @@ def error_summary(error: BaseException) -> str:
     """The informative line of a TensorFlow error (the one saying what failed)."""
     text = str(getattr(error, "message", "") or error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in lines:
+    for i, line in enumerate(lines):
         if any(mark in line for mark in ("unhealthy", "heartbeat", "aborted", "timed out",
                                          "Timeout", "Socket closed", "Connection")):
+            if line.endswith(":") and i + 1 < len(lines):  # the list of tasks follows
+                line = f"{line} {lines[i + 1]}"
             return line[:300]
     return (lines[-1] if lines else type(error).__name__)[:300]
 
