@@ -30,6 +30,10 @@ EXTRAS_REQUIRE = {
     "export": ["ai-edge-litert>=2.0", "flatbuffers>=25.9"],
     # Confusion-matrix and IoU figures, colour maps of CAM pictures.
     "plots": ["matplotlib>=3.8"],
+    # The standard TFLite Model Metadata (MediaPipe's image-segmenter schema) in every
+    # TFLite export, read by MediaPipe, the Android Task Library and Android Studio;
+    # without it the exports carry keras_drn's JSON entry only.
+    "edge": ["mediapipe>=0.10.14"],
     # The test suite: PyTorch (CPU) as the reference to compare against, Cityscapes'
     # own scripts, jax for the multi-backend test, the protobuf runtime for the caffemodel
     # writer tests, and the linter.
@@ -40,11 +44,12 @@ EXTRAS_REQUIRE = {
         "cityscapesscripts>=2.2",
         "jax>=0.5",
         "protobuf>=6.31.1,<8",
+        "mediapipe>=0.10.14",  # the real client that reads the TFLite exports
         "ruff>=0.6",
     ],
 }
 EXTRAS_REQUIRE["all"] = sorted(
-    {r for name in ("export", "plots", "test") for r in EXTRAS_REQUIRE[name]}
+    {r for name in ("export", "plots", "edge", "test") for r in EXTRAS_REQUIRE[name]}
 )
 
 here = os.path.dirname(os.path.abspath(__file__))

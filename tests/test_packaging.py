@@ -125,11 +125,33 @@ def test_extras_do_not_repeat_install_requires():
         assert not again, f"extra {name!r} repeats install_requires: {again}"
 
 
-def _imports(path: pathlib.Path) -> set[str]:
-    """Top-level names of the absolute imports in `path`, wherever they stand."""
+def _guarded(tree) -> set[int]:
+    """ids of the import nodes inside `try: ... except ImportError` (optional ones)."""
+    optional = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = set()
+        for handler in node.handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [
+                handler.type]
+            caught |= {k.id for k in kinds if isinstance(k, ast.Name)}
+        if caught & {"ImportError", "ModuleNotFoundError"}:
+            for stmt in node.body:
+                optional |= {id(n) for n in ast.walk(stmt)
+                             if isinstance(n, (ast.Import, ast.ImportFrom))}
+    return optional
+
+
+def _imports(path: pathlib.Path, *, optional: bool = True) -> set[str]:
+    """Top-level names of the absolute imports in `path`, wherever they stand (with
+    `optional=False`, not those guarded by `except ImportError`)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    skip = set() if optional else _guarded(tree)
     names = set()
     for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -168,7 +190,8 @@ def test_every_library_import_is_installed_by_pip_install_dot_or_its_extra():
         for extra, prefixes in OPTIONAL_PARTS.items():
             if relative.startswith(prefixes):
                 allowed.update(_by_name(EXTRAS[extra]))
-        for name in _uncovered(_third_party(_imports(path)), allowed):
+        imports = _imports(path, optional=False)
+        for name in _uncovered(_third_party(imports), allowed):
             problems.append(f"{relative} imports {name} ({_distribution(name)})")
     assert not problems, (
         "imports that `pip install .` (or the extra of that part) does not install:\n"
@@ -177,14 +200,24 @@ def test_every_library_import_is_installed_by_pip_install_dot_or_its_extra():
 
 
 def test_scripts_and_tests_imports_are_covered_by_the_extras():
-    allowed = _by_name(INSTALL_REQUIRES + [r for name, reqs in EXTRAS.items()
-                                           if name != "all" for r in reqs])
+    allowed = _by_name(INSTALL_REQUIRES)
+    for name, reqs in EXTRAS.items():  # an extra may repeat another's package
+        if name != "all":
+            allowed.update(_by_name(reqs))
     problems = []
     for folder in SCRIPT_FOLDERS:
         for path in sorted((ROOT / folder).rglob("*.py")):
             for name in _uncovered(_third_party(_imports(path)), allowed):
                 problems.append(f"{path.relative_to(ROOT)} imports {name}")
     assert not problems, "\n".join(problems)
+
+
+def test_import_scan_tells_guarded_imports(tmp_path):
+    path = tmp_path / "probe.py"
+    path.write_text("try:\n    import torch\nexcept ImportError:\n    torch = None\n"
+                    "import numpy\n")
+    assert _imports(path) == {"torch", "numpy"}
+    assert _imports(path, optional=False) == {"numpy"}
 
 
 def test_import_scan_sees_lazy_imports():
