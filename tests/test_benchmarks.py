@@ -26,36 +26,26 @@ def _run(script, *args, tmp_path):
 def test_inference_benchmark_rows_agree_with_torch(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("ai_edge_litert")
+    float32 = ("torch", "keras_function", "savedmodel", "tflite_none")
+    bfloat16 = ("keras_function_bf16", "savedmodel_bf16")
     _run("inference.py", "--archs", "drn_d_22", "drn_c_26", "--sizes", "64x96",
-         "--variants", "torch", "keras_function", "savedmodel", "tflite_none",
+         "--variants", *float32, *bfloat16,
          "--rounds", "1", "--per-round", "1", "--warmup", "0", tmp_path=tmp_path)
     with open(tmp_path / "inference.csv") as f:
         rows = list(csv.DictReader(f))
     assert {(r["arch"], r["variant"]) for r in rows} == {
-        (a, v) for a in ("drn_d_22", "drn_c_26")
-        for v in ("torch", "keras_function", "savedmodel", "tflite_none")}
+        (a, v) for a in ("drn_d_22", "drn_c_26") for v in (*float32, *bfloat16)}
     for row in rows:
         assert row["error"] == "", row
         assert float(row["median_ms"]) > 0
-        # float32 everywhere: the argmax of each variant is the reference's.
-        assert float(row["argmax_agreement"]) >= 0.999, row
+        if row["variant"] in bfloat16:
+            # bfloat16 against the float32 reference, on random weights (near-ties).
+            assert 0.97 <= float(row["argmax_agreement"]) < 1.0, row
+        else:
+            # float32 everywhere else: the argmax of each variant is the reference's.
+            assert float(row["argmax_agreement"]) >= 0.999, row
     for suffix in ("md", "png"):
         assert (tmp_path / f"inference.{suffix}").stat().st_size > 0
-
-
-@pytest.mark.slow
-def test_inference_benchmark_bfloat16_variants(tmp_path):
-    pytest.importorskip("torch")
-    _run("inference.py", "--archs", "drn_d_22", "--sizes", "64x96",
-         "--variants", "torch", "keras_function_bf16", "savedmodel_bf16",
-         "--rounds", "1", "--per-round", "1", "--warmup", "0", tmp_path=tmp_path)
-    with open(tmp_path / "inference.csv") as f:
-        rows = {r["variant"]: r for r in csv.DictReader(f)}
-    assert set(rows) == {"torch", "keras_function_bf16", "savedmodel_bf16"}
-    for name in ("keras_function_bf16", "savedmodel_bf16"):
-        assert rows[name]["error"] == "", rows[name]
-        # bfloat16 against the float32 reference, on random weights (near-ties).
-        assert 0.97 <= float(rows[name]["argmax_agreement"]) < 1.0, rows[name]
 
 
 def test_profile_ops_finds_the_convolutions(tmp_path):
