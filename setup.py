@@ -75,7 +75,22 @@ setup(
     extras_require=EXTRAS_REQUIRE,
     entry_points={
         "console_scripts": [
+            "keras-drn-train=keras_drn.cli.train:main",
+            "keras-drn-cityscapes=keras_drn.cli.train:cityscapes",
+            "keras-drn-camvid=keras_drn.cli.train:camvid",
+            "keras-drn-pascal-voc=keras_drn.cli.train:pascal_voc",
+            "keras-drn-imagenet=keras_drn.cli.train:imagenet",
+            "keras-drn-keras-fit=keras_drn.cli.keras_fit:main",
+            "keras-drn-export-tflite=keras_drn.cli.export_tflite:main",
+            "keras-drn-export-saved-model=keras_drn.cli.export_saved_model:main",
+            "keras-drn-report=keras_drn.cli.report:main",
+            "keras-drn-run-tflite=keras_drn.cli.run_tflite:main",
+            "keras-drn-convert=keras_drn.cli.convert:main",
+            "keras-drn-preset=keras_drn.cli.preset:main",
+            "keras-drn-predict=keras_drn.predict:main",
             "keras-drn-evaluate=keras_drn.evaluate:main",
+            "keras-drn-visualize-cam=keras_drn.visualize.cam:main",
+            "keras-drn-visualize-gridding=keras_drn.visualize.gridding:main",
         ],
     },
     classifiers=[

@@ -22,7 +22,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import variants  # noqa: E402, F401  (puts the repository and tests/ on sys.path)
+import variants  # noqa: E402, F401
 
 
 def _set_threads(threads):
@@ -84,12 +84,13 @@ def profile_torch(arch, classes, height, width, threads, runs):
     _set_threads(threads)
     import numpy as np
     import torch
-    import torch_reference
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile
 
     torch.set_num_threads(threads)
-    model = torch_reference.TorchDRNSeg(torch_reference.build(arch), classes).eval()
+    from keras_drn import reference
+
+    model = reference.TorchDRNSeg(reference.build(arch), classes).eval()
     x = torch.from_numpy(np.random.default_rng(0).standard_normal(
         (1, 3, height, width)).astype("float32"))
     with torch.inference_mode():

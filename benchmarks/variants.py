@@ -2,22 +2,16 @@
 its own worker process (see harness.py) and returns `(run, info)`.
 
 All variants start from the same uint8 RGB image and the same weights: a DRNSeg
-state dict in the reference's layout, loaded into the PyTorch reference directly and
-into Keras through keras_drn's converter.
+state dict in the reference's layout, loaded into the PyTorch port of the reference
+(`keras_drn.reference`) directly and into Keras through keras_drn's converter. The
+PyTorch variants run segment.py's forward as it is, log-softmax included.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-for path in (ROOT, os.path.join(ROOT, "tests")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
 
 
 def image(height, width, seed=0):
@@ -42,10 +36,11 @@ def write_inputs(directory, height, width, dataset="cityscapes"):
 
 def torch_variant(*, threads, arch, classes, height, width, state_path, input_dir):
     import torch
-    import torch_reference
+
+    from keras_drn import reference
 
     torch.set_num_threads(threads)
-    model = torch_reference.TorchDRNSeg(torch_reference.build(arch), classes).eval()
+    model = reference.TorchDRNSeg(reference.build(arch), classes).eval()
     model.load_state_dict(torch.load(state_path, map_location="cpu"))
     x = torch.from_numpy(np.ascontiguousarray(
         np.load(os.path.join(input_dir, "input.npy")).transpose(0, 3, 1, 2)))
@@ -55,7 +50,8 @@ def torch_variant(*, threads, arch, classes, height, width, state_path, input_di
             return model(x)
 
     with torch.inference_mode():
-        labels = model(x).argmax(1)[0].numpy().astype(np.uint8)
+        log_probabilities, _ = model(x)  # segment.py's (log-softmax, stride-8 logits)
+        labels = log_probabilities.argmax(1)[0].numpy().astype(np.uint8)
     return run, {"labels": labels}
 
 
@@ -126,11 +122,12 @@ def torch_train_variant(*, threads, arch, classes, batch_dir, lr=0.01, momentum=
     """segment.py's step: SGD over base + seg (the frozen `up` excluded), NLL of the
     log-softmax with ignore index 255, averaged over valid pixels."""
     import torch
-    import torch_reference
+
+    from keras_drn import reference
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = torch_reference.TorchDRNSeg(torch_reference.build(arch), classes).train()
+    model = reference.TorchDRNSeg(reference.build(arch), classes).train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=lr, momentum=momentum,
                                 weight_decay=weight_decay)
@@ -141,7 +138,7 @@ def torch_train_variant(*, threads, arch, classes, batch_dir, lr=0.01, momentum=
 
     def run():
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(torch.log_softmax(model(images), dim=1), labels)
+        loss = loss_fn(model(images)[0], labels)  # the forward's log-softmax
         loss.backward()
         optimizer.step()
         return float(loss)

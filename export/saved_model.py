@@ -12,66 +12,9 @@ the convolutions in bfloat16 (for CPUs with AVX512_BF16 or AMX; float32 variable
 outputs).
 """
 
-import argparse
-import os
 import sys
-import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# This folder (sys.path[0] when run by path) holds tflite.py and saved_model.py, which
-# must not shadow packages of those names; the checkout root takes its place.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0]) == _HERE:
-    sys.path[0] = os.path.dirname(_HERE)
-
-
-def parse_args(argv=None):
-    from keras_drn.export import arguments
-
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    arguments.add_model_arguments(parser)
-    parser.add_argument("--output", required=True, help="the SavedModel directory.")
-    parser.add_argument("--input-size", default=None,
-                        help="HEIGHTxWIDTH to fix the input size (default: any size).")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing --output directory.")
-    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
-                        help="bfloat16: mixed_bfloat16 convolutions (native on CPUs with "
-                             "AVX512_BF16 or AMX; emulated, slower, elsewhere).")
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    from keras_drn.export import arguments
-    from keras_drn.export.saved_model import export_saved_model
-    from keras_drn.export.serving import check_input_size
-    from keras_drn.export.tflite import parse_input_size
-
-    input_shape = (None, None, 3)
-    try:
-        if args.input_size:
-            size = check_input_size(parse_input_size(args.input_size), args.head)
-            input_shape = (*size, 3)
-        if os.path.exists(args.output) and not args.overwrite:
-            raise ValueError(f"--output {args.output!r} exists; pass --overwrite to "
-                             f"replace it.")
-    except ValueError as error:
-        arguments.fail(str(error))
-    model = arguments.build_model(args, input_shape=input_shape)
-    start = time.perf_counter()
-    export_saved_model(model, args.output, overwrite=args.overwrite,
-                       extra_metadata={"weights": args.weights},
-                       precision=args.precision)
-    print(f"wrote {args.output} in {time.perf_counter() - start:.1f} s; signatures "
-          f"serving_default, serving_bytes, serving_logits "
-          f"(saved_model_cli show --dir {args.output} --all)")
-    return 0
-
+from keras_drn.cli.export_saved_model import main
 
 if __name__ == "__main__":
     sys.exit(main())

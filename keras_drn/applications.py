@@ -7,13 +7,15 @@ weights are loaded all-or-nothing.
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 
 from keras_drn.models import DRN_CONFIGS
 from keras_drn.models import build_dilation
 from keras_drn.models import build_drn
 from keras_drn.models import build_drnseg
-from keras_drn.models.drn import get_config
+from keras_drn.models.drn import arch_config
 from keras_drn.models.drn import normalize_arch
 from keras_drn.weights import registry
 from keras_drn.weights.resolve import load_resolved
@@ -67,9 +69,22 @@ def DRN(
         name: the model's name.
 
     Inputs are RGB, channels last, normalised by `keras_drn.preprocess_input`.
+
+    Returns:
+        A `keras.Model`.
+
+    Raises:
+        ValueError: an unknown arch, an invalid keyword, or named weights that do not
+            fit `classes`.
+
+    Example:
+    ```python
+    model = keras_drn.DRN("drn_c_26", weights="imagenet")
+    probs = model(keras_drn.preprocess_input(images))
+    ```
     """
     key = normalize_arch(arch)
-    get_config(key)
+    arch_config(key)
     resolved = _check_named_weights(weights, key, classes, classes_matter=include_top,
                                     what=f"{key}(include_top={include_top})")
     model = build_drn(
@@ -82,22 +97,14 @@ def DRN(
 
 
 def _make_constructor(arch: str):
-    def constructor(
-        include_top: bool = True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes: int = 1000,
-        classifier_activation="softmax",
-        name: str | None = None,
-    ) -> keras.Model:
-        return DRN(
-            arch, include_top=include_top, weights=weights, input_tensor=input_tensor,
-            input_shape=input_shape, pooling=pooling, classes=classes,
-            classifier_activation=classifier_activation, name=name,
-        )
+    """`DRN` with `arch` fixed: the keras.applications-style constructor of one row,
+    whose signature is `DRN`'s without `arch`."""
+    def constructor(*args, **kwargs) -> keras.Model:
+        return DRN(arch, *args, **kwargs)
 
+    signature = inspect.signature(DRN)
+    constructor.__signature__ = signature.replace(
+        parameters=list(signature.parameters.values())[1:])
     title = arch.upper()
     config = DRN_CONFIGS[arch]
     constructor.__name__ = constructor.__qualname__ = title
@@ -177,7 +184,7 @@ def DRNSeg(
     ```
     """
     key = normalize_arch(arch)
-    get_config(key)
+    arch_config(key)
     what = f"DRNSeg({key!r})"
     resolved = _check_named_weights(weights, f"drnseg_{key}", classes,
                                     classes_matter=True, what=what)
@@ -263,30 +270,72 @@ def _dilation(family: str, dataset: str, weights, input_tensor, input_shape, cla
     return model
 
 
+_DILATION_ARGUMENTS = """
+    Args:
+        dataset: whose model: {datasets}. It sets the classes, the mean
+            and the context module.
+        weights: None (Caffe's initialisation), {named}, or a path to a
+            `.caffemodel` (converted on load) or Keras weights file.
+        input_tensor: optional Keras tensor to apply the model to (then a plain
+            functional model around the segmenter is returned).
+        input_shape: (height, width, 3); None sizes accept any size of at least
+            `keras_drn.models.dilation.min_input_size()` (the convolutions are
+            unpadded: 186 pixels of context are lost on each side).
+        classes: the number of classes; None for the dataset's.
+        include_context: False gives the front end alone (its stride-8 logits).
+        classifier_activation: None (logits) or "softmax".
+        name: the model's name.
+
+    Returns:
+        A `keras_drn.DilationImageSegmenter`.
+
+    Example:
+    ```python
+    model = keras_drn.{function}({dataset}, weights={dataset})
+    x = keras_drn.preprocess_input(images, dataset={dataset}, model="dilation")
+    ```
+"""
+
+
+def _dilation_arguments(datasets: str, named: str):
+    """Appends the arguments the three Dilation constructors share to a docstring."""
+    def decorate(function):
+        dataset = f'"{function.__defaults__[0]}"'
+        function.__doc__ = (function.__doc__ or "").rstrip() + "\n" + (
+            _DILATION_ARGUMENTS.format(datasets=datasets, named=named,
+                                       function=function.__name__, dataset=dataset)
+            + "    ")
+        return function
+    return decorate
+
+
+@_dilation_arguments('"kitti"', '"kitti"')
 def Dilation7(dataset="kitti", weights=None, input_tensor=None, input_shape=None,
               classes=None, include_context=True, classifier_activation=None, name=None):
     """The KITTI model of Yu & Koltun (ICLR 2016): the dilated VGG-16 front end and a
     7-layer basic context module (dilations 1,1,2,4,8,1,1). Output at stride 8
-    (predict.py zooms by 8). `weights`: None, "kitti" or a `.caffemodel` path.
-    Inputs: RGB, `preprocess_input(x, dataset="kitti", model="dilation")`."""
+    (predict.py zooms by 8). Inputs: RGB,
+    `preprocess_input(x, dataset="kitti", model="dilation")`."""
     return _dilation("dilation7", dataset, weights, input_tensor, input_shape, classes,
                      include_context, classifier_activation, name)
 
 
+@_dilation_arguments('"camvid" or "pascal_voc"', "the dataset's name")
 def Dilation8(dataset="camvid", weights=None, input_tensor=None, input_shape=None,
               classes=None, include_context=True, classifier_activation=None, name=None):
     """The CamVid and PASCAL VOC models: the front end and an 8-layer context module
-    (dilations 1,1,2,4,8,16,1,1), basic for "camvid", large for "pascal_voc".
-    `weights`: None, the dataset's name, or a `.caffemodel` path."""
+    (dilations 1,1,2,4,8,16,1,1), basic for "camvid", large for "pascal_voc". Output
+    at stride 8."""
     return _dilation("dilation8", dataset, weights, input_tensor, input_shape, classes,
                      include_context, classifier_activation, name)
 
 
+@_dilation_arguments('"cityscapes"', '"cityscapes"')
 def Dilation10(dataset="cityscapes", weights=None, input_tensor=None, input_shape=None,
                classes=None, include_context=True, classifier_activation=None,
                name=None):
     """The Cityscapes model: the front end, a 10-layer context module (dilations
     1,1,2,4,8,16,32,64,1,1) and the in-network x8 bilinear upsampling `ctx_upsample`.
-    `weights`: None, "cityscapes", or a `.caffemodel` path."""
+    """
     return _dilation("dilation10", dataset, weights, input_tensor, input_shape, classes,
                      include_context, classifier_activation, name)

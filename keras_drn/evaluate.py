@@ -13,6 +13,12 @@ predictions hold: train ids (0..18, the default) or label ids (the benchmark for
 
 from __future__ import annotations
 
+from keras_drn.cli.quiet import import_tensorflow
+
+# This command imports TensorFlow (through keras_drn.inference and friends);
+# import it first with its start-up lines kept off the terminal.
+import_tensorflow()
+
 import argparse
 import json
 import sys

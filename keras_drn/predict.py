@@ -21,6 +21,12 @@ The library function behind it is `keras_drn.inference.predict_images`.
 
 from __future__ import annotations
 
+from keras_drn.cli.quiet import import_tensorflow
+
+# This command imports TensorFlow (through keras_drn.inference and friends);
+# import it first with its start-up lines kept off the terminal.
+import_tensorflow()
+
 import argparse
 import sys
 

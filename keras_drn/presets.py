@@ -27,10 +27,10 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import shutil
-import uuid
 from dataclasses import dataclass
 
+from keras_drn.files import atomic_path
+from keras_drn.files import write_json_atomic
 from keras_drn.version import __version__
 from keras_drn.weights import registry
 
@@ -139,13 +139,13 @@ def attach_preprocessor(model):
 
 
 def write_metadata(directory: str, info: dict) -> None:
+    """Writes `keras_drn.json` (format, keras_drn version, creation time and `info`)
+    into the preset directory `directory`, atomically."""
     payload = {"format": PRESET_FORMAT, "keras_drn_version": __version__,
                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
                    timespec="seconds"), **info}
-    tmp = os.path.join(directory, f".{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2, default=list)
-    os.replace(tmp, os.path.join(directory, METADATA_FILE))
+    write_json_atomic(os.path.join(directory, METADATA_FILE), payload, indent=2,
+                      sort_keys=False, default=list)
 
 
 def read_metadata(preset: str) -> dict | None:
@@ -158,21 +158,24 @@ def read_metadata(preset: str) -> dict | None:
 
 
 def save_preset_atomic(model, directory: str, info: dict) -> str:
-    """`model.save_to_preset` into a temporary directory beside `directory`, our
-    metadata added, then renamed into place: no half-written preset is ever seen."""
+    """Saves `model` as a keras-hub preset with our metadata, atomically.
+
+    `model.save_to_preset` writes into a temporary directory beside `directory`
+    (`keras_drn.files.atomic_path`), `keras_drn.json` is added, and the whole is then
+    renamed into place: no half-written preset is ever seen.
+
+    Args:
+        model: a keras-hub task or backbone.
+        directory: the preset directory; an existing one is replaced.
+        info: what `write_metadata` records.
+
+    Returns:
+        The absolute path of the preset directory.
+    """
     directory = os.path.abspath(directory)
-    parent = os.path.dirname(directory)
-    os.makedirs(parent, exist_ok=True)
-    tmp = os.path.join(parent, f".{os.path.basename(directory)}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_path(directory, directory=True) as tmp:
         model.save_to_preset(tmp)
         write_metadata(tmp, info)
-        if os.path.isdir(directory):
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
     return directory
 
 

@@ -35,12 +35,13 @@ def _fresh_keras_state():
 
 @pytest.fixture
 def torch_reference():
-    """The independent PyTorch implementation (tests/torch_reference.py)."""
+    """The PyTorch port of the reference networks (`keras_drn.reference`), seeded;
+    the test is skipped where torch is not installed."""
     pytest.importorskip("torch")
     import torch
 
+    from keras_drn import reference
+
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    import torch_reference
-
-    return torch_reference
+    return reference

@@ -168,7 +168,14 @@ def test_reference_head_is_one_subpixel_convolution(quantize, outputs):
     for name, inputs, _ in ops:
         if name == "PAD":
             assert inputs[0][-1] != CLASSES, inputs
-    (d2s,) = [i for i, name in enumerate(names) if name == "DEPTH_TO_SPACE"]
+    # The last DEPTH_TO_SPACE is the head's; the others put the full-resolution stem
+    # convolutions' 2x2 phases back in place (keras_drn.export.stem), one for each of
+    # DRN-D's two full-resolution convolutions, at 16 channels.
+    *stem, d2s = [i for i, name in enumerate(names) if name == "DEPTH_TO_SPACE"]
+    assert len(stem) == 2, names
+    for i in stem:
+        assert ops[i][2][0] == [1, *SIZE, 16], ops[i]
+        assert names[i - 1] in ("CONV_2D", "RELU"), names[i - 1]
     conv_name, conv_inputs, _ = ops[d2s - 1]
     assert conv_name == "CONV_2D"
     assert conv_inputs[0] == [1, *stride8, CLASSES]

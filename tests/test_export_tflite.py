@@ -131,7 +131,11 @@ def test_graph_is_clean_with_native_dilated_convolutions(arch, quantize):
     # The reference head: a 3x3 sub-pixel CONV_2D and DEPTH_TO_SPACE; no TILE, no
     # crop, no depthwise convolution, no 5-D transposes or reshapes anywhere (the only
     # PADs are the stride-2 convolutions'; tests/test_export_edge.py checks them).
-    assert ops.get("DEPTH_TO_SPACE") == 1
+    # Plus one SPACE_TO_DEPTH/DEPTH_TO_SPACE pair per full-resolution convolution
+    # (keras_drn.export.stem): DRN-D-22's two, DRN-C-26's stem and first block's two.
+    stem = {"drn_d_22": 2, "drn_c_26": 3}[arch]
+    assert ops.get("SPACE_TO_DEPTH") == stem, ops
+    assert ops.get("DEPTH_TO_SPACE") == 1 + stem, ops
     for name in ("TILE", "STRIDED_SLICE", "SLICE", "DEPTHWISE_CONV_2D",
                  "TRANSPOSE", "RESHAPE"):
         assert name not in ops, (name, ops)

@@ -1,5 +1,7 @@
 """A keras_drn segmenter trains with plain Keras: `compile()` with its defaults and
-`fit()` on synthetic street scenes lower the loss and raise the mean IoU."""
+`fit()` on synthetic street scenes lower the loss and raise the mean IoU; off a
+terminal, the progress Keras writes (keras-drn-keras-fit's `verbose=`) is plain lines
+without escape codes."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from keras_drn.data.synthetic import render_scene
 from keras_drn.models import build_drnseg
 from keras_drn.presets import attach_preprocessor
 
-SIZE = 64
+SIZE = 48
 
 
 def _scenes(first, count):
@@ -19,7 +21,9 @@ def _scenes(first, count):
 
 
 @pytest.mark.slow
-def test_compile_and_fit_learn_the_synthetic_streets():
+def test_compile_and_fit_learn_the_synthetic_streets(capsys):
+    from keras_drn.cli.quiet import keras_verbosity
+
     x, y = _scenes(0, 16)
     assert x.dtype == np.uint8 and set(np.unique(y)) <= set(range(19)) | {255}
     segmenter = build_drnseg("drn_d_22", 19, width=0.5, dataset="cityscapes",
@@ -27,8 +31,13 @@ def test_compile_and_fit_learn_the_synthetic_streets():
     attach_preprocessor(segmenter)  # uint8 images in
     segmenter.compile()  # the defaults: SGD 0.01, momentum 0.9, CE ignoring 255
     # keras-hub batches numpy inputs itself and cannot shuffle them: say so.
+    verbose = keras_verbosity()  # what train/keras_fit.py passes: 2 off a terminal
+    assert verbose == 2
     history = segmenter.fit(x, y, batch_size=8, epochs=4, shuffle=False,
-                            verbose=0).history
+                            verbose=verbose).history
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out, repr(out[:300])
+    assert "Epoch 4/4" in out and "2/2 - " in out and "mean_iou:" in out, out
     assert set(history) >= {"loss", "mean_iou", "pixel_accuracy"}
     loss, miou, accuracy = (history[k] for k in ("loss", "mean_iou", "pixel_accuracy"))
     assert np.all(np.isfinite(loss))
@@ -40,3 +49,4 @@ def test_compile_and_fit_learn_the_synthetic_streets():
     valid = y != 255
     assert labels.shape == y.shape
     assert (labels == y)[valid].mean() > 0.4
+

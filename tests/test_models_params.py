@@ -74,6 +74,52 @@ def test_a18_and_a34_match_the_independent_torch_implementation(torch_reference)
         assert count(build_drn(arch).trainable_weights) == expected
 
 
+# State-dict entries of the authors' files (drn-facts §2.1: without / with BN's
+# num_batches_tracked, which arrived after the 2017 releases).
+REFERENCE_KEYS = {
+    "drn_a_50": (267, 320), "drn_c_26": (152, 182), "drn_c_42": (232, 278),
+    "drn_c_58": (317, 380), "drn_d_22": (127, 152), "drn_d_38": (207, 248),
+    "drn_d_54": (287, 344), "drn_d_105": (542, 650),
+}
+
+
+def _meta(torch_reference, build):
+    """A port model on PyTorch's meta device: shapes without memory or arithmetic."""
+    import torch
+
+    with torch.device("meta"):
+        return build(torch_reference)
+
+
+def _torch_count(net, buffers=False):
+    return sum(p.numel() for p in net.parameters()), sum(
+        1 for k in net.state_dict() if buffers or not k.endswith("num_batches_tracked"))
+
+
+def test_the_port_has_every_row_of_drn_py(torch_reference):
+    assert set(torch_reference.LAYERS) - set(torch_reference.PAPER_ONLY) == set(
+        REFERENCE_PARAMS)
+    assert set(torch_reference.PAPER_ONLY) == set(PAPER_PARAMS)
+
+
+@pytest.mark.parametrize("arch", sorted({**REFERENCE_PARAMS, **PAPER_PARAMS}))
+def test_the_port_has_the_published_parameter_counts(arch, torch_reference):
+    """drn.py's figures (and the paper's for A-18/34, B-26), and the release files' key
+    counts: C-58's 380 include the unused level-7 projection."""
+    net = _meta(torch_reference, lambda r: r.build(arch))
+    params, keys = _torch_count(net)
+    assert params == {**REFERENCE_PARAMS, **PAPER_PARAMS}[arch]
+    if arch in REFERENCE_KEYS:
+        assert (keys, len(net.state_dict())) == REFERENCE_KEYS[arch]
+
+
+@pytest.mark.parametrize("arch", sorted(SEG_PARAMS))
+def test_the_port_drnseg_has_the_published_counts(arch, torch_reference):
+    net = _meta(torch_reference, lambda r: r.TorchDRNSeg(r.build(arch), 19))
+    params, keys = _torch_count(net)
+    assert (keys, params) == SEG_PARAMS[arch]
+
+
 def test_c58_keeps_the_unused_level7_projection():
     model = build_drn("drn_c_58")
     carrier = model.get_layer("layer7_0_downsample")
@@ -109,3 +155,21 @@ def test_dilation_parameters(dataset, expected):
     from keras_drn.models import build_dilation
 
     assert count(build_dilation(dataset).trainable_weights) == expected
+
+
+def test_the_reference_imports_without_torch():
+    """`keras_drn.reference` imports where torch is absent (imports of torch blocked
+    here) and says `pip install torch` when a network is asked for."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import keras_drn.reference as r, keras_drn.reference.parity\n"
+        "assert not r.torch_available()\n"
+        "try:\n    r.build('drn_d_22')\nexcept ImportError as e:\n    print(e)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "pip install torch" in result.stdout

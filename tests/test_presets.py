@@ -1,7 +1,12 @@
 """Named presets built on first use from a download (served on 127.0.0.1), cached for
-every later call, with the source's SHA-256 recorded; and export/make_preset.py, which
-makes a preset from a checkpoint, a Keras file or a training run, with parity and a
-round-trip check, and refuses bad input with status 2."""
+every later call, with the source's SHA-256 recorded; and keras-drn-preset
+(keras_drn/cli/preset.py, wrapped by export/make_preset.py), which makes a preset from a
+checkpoint, a Keras file or a training run, with parity and a round-trip check, and
+refuses bad input with status 2.
+
+The reference is the PyTorch port `keras_drn.reference`: DRNSeg answers as segment.py's
+forward does (log-softmax of the upsampled logits, and the stride-8 logits), so the
+segmenters' logits are compared through their log-softmax."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from keras_drn import presets
 from keras_drn.models import DRNBackbone
 from keras_drn.models import DRNImageSegmenter
 from keras_drn.models import DRNImageSegmenterPreprocessor
+from keras_drn.reference.parity import log_softmax
 from keras_drn.weights import registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,25 +44,29 @@ def _nhwc(t):
 
 
 class TorchModel:
-    """A reference model of tests/torch_reference.py with random weights and BN
+    """A model of the PyTorch port of the reference with random weights and BN
     statistics, its head scaled so that the logits reach LOGIT_SCALE, saved as the
-    authors' files are (a plain state dict, torch.save)."""
+    authors' files are (a plain state dict, torch.save). `expected` is its answer for
+    `x`: DRNSeg's log-probabilities (segment.py's first output), a classifier's logits
+    over the global mean of its stride-8 map (drn.py's AvgPool2d(28) needs 224x224)."""
 
     def __init__(self, kind, path, arch="drn_d_22", classes=19):
         import torch
-        import torch_reference
+
+        from keras_drn import reference
 
         torch.manual_seed(0)
+        self.kind = kind
         self.x = np.random.default_rng(0).normal(size=SHAPE).astype("float32")
         if kind == "segmentation":
-            net = torch_reference.TorchDRNSeg(torch_reference.build(arch), classes)
+            net = reference.TorchDRNSeg(reference.build(arch), classes)
             head = net.seg
         else:
-            net = torch_reference.build(arch, classes=classes)
+            net = reference.build(arch, classes=classes)
             head = net.fc
-        self.net = torch_reference.randomize_bn(net).eval()
+        self.net = reference.randomize_bn(net).eval()
         with torch.no_grad():
-            scale = LOGIT_SCALE / np.abs(self(self.x)).max()
+            scale = LOGIT_SCALE / np.abs(self.logits(self.x)).max()
             head.weight.mul_(scale)
             head.bias.mul_(scale)
         self.expected = self(self.x)
@@ -64,17 +74,27 @@ class TorchModel:
         self.path = str(path)
         self.sha256 = hashlib.sha256(open(path, "rb").read()).hexdigest()
 
-    def __call__(self, x):
+    def _run(self, fn, x):
         import torch
 
         with torch.no_grad():
-            return _nhwc(self.net(torch.from_numpy(x.transpose(0, 3, 1, 2))))
+            return fn(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
+
+    def logits(self, x):
+        """The stride-8 logits (segment.py's second output) or a classifier's."""
+        from keras_drn.reference.parity import global_pool_logits
+
+        if self.kind == "segmentation":
+            return _nhwc(self._run(self.net, x)[1])
+        return _nhwc(self._run(lambda t: global_pool_logits(self.net, t), x))
+
+    def __call__(self, x):
+        if self.kind == "segmentation":
+            return _nhwc(self._run(self.net, x)[0])
+        return self.logits(x)
 
     def features(self, x):
-        import torch
-
-        with torch.no_grad():
-            return _nhwc(self.net.features(torch.from_numpy(x.transpose(0, 3, 1, 2))))
+        return _nhwc(self._run(self.net.features, x))
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +138,7 @@ def test_a_named_preset_is_built_once_from_the_download(monkeypatch, tmp_path,
     assert type(segmenter) is DRNImageSegmenter
     got = np.asarray(segmenter(cityscapes.x))
     assert got.shape == cityscapes.expected.shape == (*SHAPE[:3], 19)
-    assert np.abs(got - cityscapes.expected).max() <= ATOL
+    assert np.abs(log_softmax(got) - cityscapes.expected).max() <= ATOL
     assert (segmenter.num_classes, segmenter.dataset, segmenter.head) == (
         19, "cityscapes", "reference")
     names = segmenter.class_names
@@ -147,7 +167,7 @@ def test_a_named_preset_is_built_once_from_the_download(monkeypatch, tmp_path,
 
 # -------------------------------------------------------------------------- make_preset
 def _make(argv, capsys):
-    from keras_drn.export.make_preset import main
+    from keras_drn.cli.preset import main
 
     status = main([str(a) for a in argv])
     out = capsys.readouterr()
@@ -174,13 +194,13 @@ def test_make_preset_from_a_drnseg_checkpoint(tmp_path, cityscapes, capsys):
     assert "hf://<user>/drn_d_22_mine" in out
     # The preset answers as the reference does, and takes uint8 images.
     segmenter = DRNImageSegmenter.from_preset(str(output))
-    assert np.abs(np.asarray(segmenter(cityscapes.x)) - cityscapes.expected).max() \
-        <= ATOL
+    assert np.abs(log_softmax(np.asarray(segmenter(cityscapes.x)))
+                  - cityscapes.expected).max() <= ATOL
     images = np.random.default_rng(1).integers(0, 256, (1, 40, 56, 3), dtype=np.uint8)
     normalised = keras_drn.preprocess_input(images, dataset="cityscapes")
     expected = cityscapes(normalised)
-    np.testing.assert_allclose(segmenter.predict(images, verbose=0), expected,
-                               rtol=0, atol=ATOL * np.abs(expected).max())
+    np.testing.assert_allclose(log_softmax(segmenter.predict(images, verbose=0)),
+                               expected, rtol=0, atol=ATOL * np.abs(expected).max())
 
 
 @pytest.mark.slow
@@ -204,7 +224,7 @@ def test_make_preset_from_an_imagenet_classifier_gives_a_backbone(tmp_path, caps
 
 
 def _write_run(directory, model, **settings):
-    from keras_drn.training.checkpoints import write_json_atomic
+    from keras_drn.files import write_json_atomic
 
     os.makedirs(directory)
     write_json_atomic(os.path.join(directory, "run.json"), settings)
@@ -255,43 +275,48 @@ def test_make_preset_refuses_a_keras_file_of_another_architecture(tmp_path, caps
 
 
 # ---------------------------------------------------------------- the command line
-def _command(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3",
-           "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run([sys.executable, SCRIPT, *map(str, args)], cwd=str(cwd),
-                          env=env, capture_output=True, text=True, timeout=300)
-
-
-def test_command_line_missing_source(tmp_path):
+def test_the_wrapper_runs_the_command_line(tmp_path):
+    """export/make_preset.py is keras-drn-preset: one real process, bad input."""
     missing = tmp_path / "nowhere" / "drn_d_22_cityscapes.pth"
-    result = _command(missing, "--arch", "drn_d_22", "--output", tmp_path / "out",
-                      cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, SCRIPT, str(missing), "--arch", "drn_d_22", "--output",
+         str(tmp_path / "out")], cwd=str(tmp_path), capture_output=True, text=True,
+        timeout=300, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     assert result.returncode == 2
-    assert str(missing) in result.stderr and "no such file" in result.stderr
+    assert result.stderr.strip() == f"error: {missing}: no such file or directory."
     assert not (tmp_path / "out").exists()
 
 
-def test_command_line_unknown_arch(tmp_path):
+def test_command_line_unknown_arch(tmp_path, capsys):
     src = tmp_path / "model.pth"
     src.write_bytes(b"not read: the architecture is checked first")
-    result = _command(src, "--arch", "drn_z_99", "--output", tmp_path / "out",
-                      cwd=tmp_path)
-    assert result.returncode == 2
-    assert "--arch='drn_z_99'" in result.stderr and "drn_d_22" in result.stderr
+    status, _, err = _make([src, "--arch", "drn_z_99", "--output", tmp_path / "out"],
+                           capsys)
+    assert status == 2
+    assert "--arch='drn_z_99'" in err and "drn_d_22" in err
 
 
-@pytest.mark.slow
+def test_help_shows_each_default_once(capsys):
+    from keras_drn.cli.preset import build_parser
+
+    with pytest.raises(SystemExit):
+        _make(["--help"], capsys)
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.count("(default: 0.0001)") == 1 and "(default: None)" not in text
+    for action in build_parser()._actions:
+        assert (action.help or "").count("default") <= 1, action.dest
+
+
 @pytest.mark.torch
-def test_command_line_checkpoint_of_another_architecture(tmp_path):
-    pytest.importorskip("torch")
+def test_command_line_checkpoint_of_another_architecture(tmp_path, capsys,
+                                                         torch_reference):
     import torch
-    import torch_reference
 
     src = tmp_path / "drn_d_24-release.pth"
     torch.save(torch_reference.build("drn_d_24", classes=10).state_dict(), src)
-    result = _command(src, "--arch", "drn_d_22", "--output", tmp_path / "out",
-                      cwd=tmp_path)
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert str(src) in result.stderr
-    assert "layer7.3.weight" in result.stderr  # the first layer D-22 does not have
+    status, _, err = _make([src, "--arch", "drn_d_22", "--output", tmp_path / "out"],
+                           capsys)
+    assert status == 2, err[-2000:]
+    assert str(src) in err
+    assert "layer7.3.weight" in err  # the first layer D-22 does not have
     assert not (tmp_path / "out").exists()

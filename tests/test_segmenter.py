@@ -22,6 +22,7 @@ from keras_drn.models import DRNImageConverter
 from keras_drn.models import DRNImageSegmenter
 from keras_drn.models import DRNImageSegmenterPreprocessor
 from keras_drn.models import build_drnseg
+from keras_drn.models.walk import find_layer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ATOL = 1e-5
@@ -50,7 +51,7 @@ def randomize(model, seed=0):
 def scale_output(model, x, layer_name, target=10.0):
     """Scales the kernel of `layer_name` so that the outputs on `x` reach `target`
     (every layer after it is linear or positively homogeneous, biases are zero)."""
-    layer = keras_drn.models.walk.find_layer(model, layer_name)
+    layer = find_layer(model, layer_name)
     peak = np.abs(np.asarray(model(x))).max()
     kernel = layer.kernel
     kernel.assign(np.asarray(kernel) * (target / peak))
@@ -159,12 +160,15 @@ def test_fresh_process_reloads_keras_files_and_presets(saved, order):
         assert diff <= ATOL, f"{name} ({order}): max |fresh - saved| = {diff:.2e}"
 
 
-@pytest.mark.slow
 def test_fresh_process_reloads_a_dilation_model(tmp_path):
+    """Dilation7 (KITTI), the smallest variant, on a front end of 1/16 the width: the
+    same layers, Caffe initialisers and config as the published network, without
+    fc6's 400 MB."""
+    from keras_drn.models import build_dilation
     from keras_drn.models.dilation import min_input_size
 
-    size = (min_input_size() + 8, min_input_size() + 16)
-    model = keras_drn.Dilation8("camvid", input_shape=(*size, 3))
+    size = (min_input_size() + 8, min_input_size() + 16)  # a 2x3 output
+    model = build_dilation("kitti", input_shape=(*size, 3), width=1 / 16)
     x = np.random.default_rng(0).normal(0, 60, (1, *size, 3)).astype("float32")
     # Random caffe-style weights give logits of ~1e-2; scale them up so that a
     # tolerance of 1e-5 means something.
@@ -273,24 +277,15 @@ def test_predict_on_uint8_applies_the_attached_preprocessor():
 
 # ---------------------------------------------------------------------------- pyramid
 def _torch_levels(arch, size):
-    """Shapes (NHWC) of each level of the torch reference (tests/torch_reference.py)."""
+    """Shapes (NHWC) of each level of the PyTorch port (`keras_drn.reference`)."""
     import torch
-    import torch_reference
 
-    net = torch_reference.build(arch).eval()
-    x = torch.zeros(1, 3, *size)
-    shapes = []
+    from keras_drn import reference
+
+    net = reference.build(arch).eval()
     with torch.no_grad():
-        if isinstance(net, torch_reference.TorchDRNA):
-            x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
-            names = ("layer1", "layer2", "layer3", "layer4")
-        else:
-            x = net.layer0(x) if net.arch == "D" else net.relu(net.bn1(net.conv1(x)))
-            names = tuple(f"layer{i}" for i in range(1, 9))
-        for name in names:
-            x = getattr(net, name)(x)
-            shapes.append((1, x.shape[2], x.shape[3], x.shape[1]))
-    return shapes
+        levels = net.levels(torch.zeros(1, 3, *size))
+    return [(1, x.shape[2], x.shape[3], x.shape[1]) for x in levels]
 
 
 @pytest.mark.torch

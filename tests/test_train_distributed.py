@@ -2,30 +2,22 @@
 batch (with and without synchronised BN), and two worker processes train together
 under MultiWorkerMirroredStrategy and end with identical weights."""
 
-import json
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import train_workers
+from train_helpers import HERE
+from train_helpers import Cluster
+from train_helpers import env
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 SCRIPT = os.path.join(HERE, "train_workers.py")
 
 
-def _env(**extra):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    env.update(extra)
-    return env
-
-
-def _run(args, **env):
-    result = subprocess.run([sys.executable, SCRIPT, *args], env=_env(**env),
+def _run(args):
+    result = subprocess.run([sys.executable, SCRIPT, *args], env=env(),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -64,36 +56,14 @@ def test_two_replicas_without_sync_bn_normalise_each_half(mirrored):
     assert _max_diff(mirrored, "nosync", "two", "full") > 0.05 * update
 
 
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def test_two_workers_train_together_and_end_identical(tmp_path):
-    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
-    procs = []
-    for index in range(2):
-        config = {"cluster": {"worker": workers}, "task": {"type": "worker",
-                                                           "index": index}}
-        procs.append(subprocess.Popen(
-            [sys.executable, SCRIPT, "worker", str(tmp_path)],
-            env=_env(TF_CONFIG=json.dumps(config)), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    command = [SCRIPT, "worker", tmp_path]
     outputs = []
-    for proc in procs:
-        try:
-            out, _ = proc.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            for p in procs:
-                p.kill()
-            raise
+    for rc, out in Cluster([command, command], logs).finish(timeout=300):
+        assert rc == 0, out[-4000:]
         outputs.append(out)
-        assert proc.returncode == 0, out[-4000:]
     a = np.load(tmp_path / "worker0.npz")
     b = np.load(tmp_path / "worker1.npz")
     assert len(a.files) == len(b.files) > 50 and len(a["losses"]) == 3
@@ -105,9 +75,6 @@ def test_two_workers_train_together_and_end_identical(tmp_path):
     assert not any(p.name.startswith(".worker") for p in (tmp_path / "run").iterdir())
     # The same run in one process with the whole global batch reaches the same weights
     # (synchronised BN), so the workers split each batch rather than repeat it.
-    sys.path.insert(0, HERE)
-    import train_workers
-
     from keras_drn.training import SegmentationTrainer
     from keras_drn.training import TrainConfig
 

@@ -87,18 +87,23 @@ def test_dilation_context_stage_freezes_the_nested_front_end():
     assert {"conv1_1", "conv5_3", "fc6", "fc7", "final"} <= frozen
 
 
-def test_weights_settings_errors_name_the_setting_and_its_flag(tmp_path):
+def test_weights_settings_errors_name_the_setting(tmp_path):
+    from keras_drn.training.errors import ParameterError
     from keras_drn.training.weights import load_segmenter_weights
 
     model = build_segmenter("drn_d_22", 19, width=0.5)
     missing = str(tmp_path / "missing.weights.h5")
-    with pytest.raises(ValueError, match=r"Invalid pretrained=.*no such file") as info:
+    with pytest.raises(ParameterError, match=r"Invalid pretrained=.*no such file") as info:
         load_segmenter_weights(model, missing, arch="drn_d_22", width=0.5)
-    assert "--pretrained" in str(info.value)
+    # The library names the parameter; the command lines add their flag
+    # (tests/test_train_cli.py).
+    assert info.value.parameters == ("pretrained",)
+    assert "--pretrained" not in str(info.value)
     # A released name is resolved (not taken for a path) and refused for width 0.5
     # before anything is downloaded.
     with pytest.raises(ValueError, match="released weights are of width 1"):
         load_segmenter_weights(model, "cityscapes", arch="drn_d_22", width=0.5)
-    with pytest.raises(ValueError, match=r"Invalid resume='nothing'.*--resume"):
+    with pytest.raises(ParameterError, match=r"Invalid resume='nothing'") as info:
         load_segmenter_weights(model, "nothing", arch="drn_d_22", width=0.5,
                                field="resume")
+    assert info.value.parameters == ("resume",)

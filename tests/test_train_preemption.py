@@ -10,38 +10,24 @@ import time
 
 import numpy as np
 import pytest
+from train_helpers import RESUMABLE
+from train_helpers import TRAIN_SCRIPT
+from train_helpers import cityscapes
+from train_helpers import env
+from train_helpers import max_weight_difference
+from train_helpers import unbroken_run
 
 from keras_drn.training import preemption
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "train", "cityscapes.py")
-ARGS = ["--arch", "drn_d_22", "--width", "0.5", "-s", "48", "--batch-size", "2",
-        "--epochs", "2", "--steps-per-epoch", "6", "--lr", "0.01",
-        "--synthetic-size", "48,96", "--val-count", "2", "--strategy", "default",
-        "--deterministic", "--seed", "3", "--print-freq", "1", "--eval-every", "0"]
-CLI = dict(prog="t", datasets=("synthetic",), default_dataset="synthetic",
-           real_dataset="cityscapes", description="")
-
-
-def _weights(path):
-    import h5py
-
-    values = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: values.__setitem__(name, np.array(obj))
-                     if isinstance(obj, h5py.Dataset) else None)
-    return values
+CLI_ARGS = ["train", *RESUMABLE]
 
 
 @pytest.mark.slow
-def test_sigterm_checkpoints_and_resume_matches_unbroken_run(tmp_path, capsys):
-    from keras_drn.training.cli import main
-
+def test_sigterm_checkpoints_and_resume_matches_unbroken_run(tmp_path, tmp_path_factory,
+                                                             capsys):
     run_dir = tmp_path / "stopped"
-    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, SCRIPT, "train", *ARGS, "--output-dir",
-                             str(run_dir)], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, TRAIN_SCRIPT, *CLI_ARGS, "--output-dir",
+                             str(run_dir)], env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines = []
     deadline = time.monotonic() + 240
@@ -73,18 +59,16 @@ def test_sigterm_checkpoints_and_resume_matches_unbroken_run(tmp_path, capsys):
 
     latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     assert latest.endswith(f"ckpt-{step}"), latest
-    # Resume to the end, then the unbroken run, in this process.
+    # Resume to the end in this process; the unbroken run is shared with
+    # test_train_resume.py.
     capsys.readouterr()
-    assert main(["train", *ARGS, "--output-dir", str(run_dir), "--resume",
-                 str(run_dir)], **CLI) == 0
+    assert cityscapes([*CLI_ARGS, "--output-dir", run_dir, "--resume", run_dir]) == 0
     resumed_out = capsys.readouterr().out
     assert f"Resumed from {latest} at step {step} (epoch 1, step {step} of 6)" in \
         resumed_out
-    assert main(["train", *ARGS, "--output-dir", str(tmp_path / "whole")], **CLI) == 0
-    whole = _weights(tmp_path / "whole" / "final.weights.h5")
-    resumed = _weights(run_dir / "final.weights.h5")
-    assert whole.keys() == resumed.keys() and len(whole) > 50
-    worst = max(float(np.abs(resumed[k] - whole[k]).max()) for k in whole)
+    whole = unbroken_run(tmp_path_factory, RESUMABLE)
+    worst = max_weight_difference(os.path.join(whole, "final.weights.h5"),
+                                  run_dir / "final.weights.h5")
     print(f"max abs weight difference, resumed vs unbroken: {worst:.3g}")
     assert worst <= 1e-5
 
@@ -121,20 +105,15 @@ def test_first_signal_is_recorded_and_handlers_come_back():
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-def test_time_based_checkpoint_is_written_between_epoch_ends(tmp_path, monkeypatch):
-    """With the interval reached at every call, a checkpoint follows every step."""
-    from keras_drn.training.cli import main
-
-    monkeypatch.setattr(preemption.StopControl, "requests",
-                        lambda self: np.array([0, 1], np.float32))
-    args = [a if a != "6" else "3" for a in ARGS]  # 3 steps per epoch
-    assert main(["train", *args, "--epochs", "1", "--output-dir", str(tmp_path)],
-                **CLI) == 0
+def test_time_based_checkpoint_is_written_between_epoch_ends(tmp_path_factory):
+    """With the interval reached at every call (see train_helpers.unbroken_run), a
+    checkpoint follows every step, not only every --checkpoint-steps 3."""
     import tensorflow as tf
 
-    state = tf.train.get_checkpoint_state(str(tmp_path / "checkpoints"))
+    whole = unbroken_run(tmp_path_factory, RESUMABLE)
+    state = tf.train.get_checkpoint_state(os.path.join(whole, "checkpoints"))
     steps = sorted(int(p.rsplit("-", 1)[1]) for p in state.all_model_checkpoint_paths)
-    assert steps == [1, 2, 3], steps
+    assert steps == [10, 11, 12], steps  # the last 3 kept (--keep-checkpoints)
 
 
 def test_resume_command_replaces_resume():
@@ -162,16 +141,14 @@ def test_second_ctrl_c_stops_at_once():
         "    time.sleep(5)\n"
         "sys.exit(0)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                            text=True, timeout=60, env=dict(os.environ, PYTHONPATH=ROOT))
+                            text=True, timeout=60, env=env())
     assert result.returncode == preemption.EXIT_INTERRUPTED, result.stderr
     assert "Second interrupt" in result.stderr  # not the normal end (status 0)
 
 
 def test_help_documents_the_exit_statuses(capsys):
-    from keras_drn.training.cli import main
-
     with pytest.raises(SystemExit):
-        main(["--help"], **CLI)
+        cityscapes(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "143 SIGTERM or Ctrl-C" in text and "--checkpoint-minutes" in text
 

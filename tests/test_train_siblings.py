@@ -2,8 +2,6 @@
 the Dilation front end), ImageNet classification."""
 
 import json
-import os
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -11,16 +9,15 @@ from data_fixtures import make_camvid_segnet
 from data_fixtures import make_voc
 from PIL import Image
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--arch", "drn_d_22", "--width", "0.5", "--strategy", "default",
         "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "2", "--lr", "0.01"]
 
 
 def _segmentation_main(argv, dataset, dilation=False):
-    from keras_drn.training.cli import main
+    """keras-drn-camvid / keras-drn-pascal-voc, in this process."""
+    from keras_drn.cli import train
 
-    return main(argv, prog="t", datasets=(dataset,), default_dataset=dataset,
-                real_dataset=dataset, description="", dilation=dilation)
+    return {"camvid": train.camvid, "pascal_voc": train.pascal_voc}[dataset](argv)
 
 
 def test_camvid_train_and_test(tmp_path, capsys):
@@ -74,15 +71,14 @@ def _make_image_folders(root, classes=3, per_class=4, seed=0):
 
 
 def test_imagenet_folders(tmp_path, capsys):
-    sys.path.insert(0, os.path.join(ROOT, "train"))
-    import imagenet as imagenet_cli
+    from keras_drn.cli.train import imagenet
 
     _make_image_folders(tmp_path / "data")
     out = tmp_path / "run"
-    code = imagenet_cli.main(["train", "-d", str(tmp_path / "data"), "--arch",
-                              "drn_d_22", "--width", "0.5", "--crop-size", "32",
-                              "-b", "4", "--epochs", "1", "--steps-per-epoch", "3",
-                              "--strategy", "default", "--output-dir", str(out)])
+    code = imagenet(["train", "-d", str(tmp_path / "data"), "--arch", "drn_d_22",
+                     "--width", "0.5", "--crop-size", "32", "-b", "4", "--epochs", "1",
+                     "--steps-per-epoch", "3", "--strategy", "default", "--output-dir",
+                     str(out)])
     assert code == 0
     text = capsys.readouterr().out
     assert "top-1 error" in text and "over 12 images" in text

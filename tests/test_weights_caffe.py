@@ -206,7 +206,7 @@ def test_dilation10_named_weights_from_the_cache(monkeypatch, tmp_path, torch_re
 @pytest.fixture(scope="module")
 def voc(tmp_path_factory):
     pytest.importorskip("torch")
-    import torch_reference
+    from keras_drn import reference as torch_reference
 
     torch_model, x, expected = _torch_dilation(torch_reference, 21, 8, large=True)
     path = tmp_path_factory.mktemp("voc") / "dilation8_pascal_voc.caffemodel"

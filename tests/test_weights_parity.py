@@ -1,11 +1,15 @@
 """Checkpoints written by torch, read without torch, give the reference's outputs.
 
 For each family the issue names (A-50 with torchvision's keys, C-26, C-58 with its unused
-`layer7.0.downsample`, D-22, D-54, DRNSeg D-22 with 19 classes) the independent PyTorch
-implementation (tests/torch_reference.py) is given random weights and BN statistics and
-its classifier is scaled so that logits reach 10; the state dict is saved in every
+`layer7.0.downsample`, D-22, D-54, DRNSeg D-22 with 19 classes) the PyTorch port of the
+reference (`keras_drn.reference`) is given random weights and BN statistics and its
+classifier is scaled so that logits reach 10; the state dict is saved in every
 container the releases use, read by keras_drn (no torch involved in reading) and the
-Keras outputs are compared with torch's: max abs difference <= 1e-4.
+Keras outputs are compared with torch's: max abs difference <= 1e-4. What is compared
+is what the reference computes at this small size: a classifier's fc over the torch
+mean of its stride-8 map (drn.py's AvgPool2d(28) needs 224x224; tests/
+test_models_parity.py compares that head), and DRNSeg's two outputs (segment.py's
+log-softmax of the upsampled logits, and the stride-8 logits).
 """
 
 from __future__ import annotations
@@ -43,11 +47,12 @@ CASES = [(family, fmt) for family, (_, _, fmts) in FAMILIES.items() for fmt in f
 
 
 class Family:
-    """The torch model, its output and a Keras model of the same architecture."""
+    """The torch model, its outputs and a Keras model of the same architecture."""
 
     def __init__(self, name):
         import torch
-        import torch_reference
+
+        from keras_drn import reference as torch_reference
 
         torch.manual_seed(0)
         torch.set_num_threads(2)
@@ -61,7 +66,7 @@ class Family:
             head = model.seg
         model = torch_reference.randomize_bn(model).eval()
         with torch.no_grad():
-            scale = LOGIT_SCALE / np.abs(self._torch(model)).max()
+            scale = LOGIT_SCALE / np.abs(self._torch(model)[self.logits]).max()
             head.weight.mul_(scale)
             head.bias.mul_(scale)
         self.torch_model = model
@@ -72,12 +77,22 @@ class Family:
         else:
             self.model = keras_drn.DRNSeg(self.arch, classes=19)
 
+    @property
+    def logits(self):
+        return "logits" if self.kind == "classifier" else "stride-8 logits"
+
     def _torch(self, model):
         import torch
 
+        from keras_drn.reference.parity import global_pool_logits
+
+        x = torch.from_numpy(self.x.transpose(0, 3, 1, 2))
         with torch.no_grad():
-            out = model(torch.from_numpy(self.x.transpose(0, 3, 1, 2))).numpy()
-        return out if out.ndim == 2 else out.transpose(0, 2, 3, 1)
+            if self.kind == "classifier":
+                return {"logits": global_pool_logits(model, x).numpy()}
+            log_probabilities, logits = (t.numpy().transpose(0, 2, 3, 1)
+                                         for t in model(x))
+        return {"log-probabilities": log_probabilities, "stride-8 logits": logits}
 
     def state_dict(self):
         return self.torch_model.state_dict()
@@ -111,7 +126,18 @@ class Family:
         return path
 
     def keras_output(self, model=None):
-        return np.asarray((model or self.model)(self.x, training=False))
+        """The Keras model's outputs, keyed as `_torch`'s."""
+        import keras
+
+        from keras_drn.reference.parity import log_softmax
+
+        model = model or self.model
+        out = np.asarray(model(self.x, training=False))
+        if self.kind == "classifier":
+            return {"logits": out}
+        stride8 = keras.Model(model.input, model.get_layer("seg").output)
+        return {"log-probabilities": log_softmax(out),
+                "stride-8 logits": np.asarray(stride8(self.x, training=False))}
 
 
 _CURRENT: dict[str, Family] = {}
@@ -146,10 +172,12 @@ def test_keras_equals_torch(name, fmt, tmp_path):
         model = family.model
         _scramble(model)  # so that a load that does nothing cannot pass
         load_weights(model, str(path), arch=family.arch, kind=family.kind)
-    got = family.keras_output(model)
-    assert got.shape == family.expected.shape
-    assert 5 < np.abs(family.expected).max() <= LOGIT_SCALE + 1e-3
-    diff = np.abs(got - family.expected).max()
-    assert diff <= ATOL, f"{name} {fmt}: max |keras - torch| = {diff:.2e}"
+    outputs = family.keras_output(model)
+    assert 5 < np.abs(family.expected[family.logits]).max() <= LOGIT_SCALE + 1e-3
+    assert sorted(outputs) == sorted(family.expected)
+    for key, got in outputs.items():
+        assert got.shape == family.expected[key].shape, key
+        diff = np.abs(got - family.expected[key]).max()
+        assert diff <= ATOL, f"{name} {fmt}: max |keras - torch| of {key} = {diff:.2e}"
     if fmt == CASES[-1][1] and name == CASES[-1][0]:
         _CURRENT.clear()

@@ -91,7 +91,7 @@ def model(arch: str, kind: str = "features"):
 
 
 def torch_net(arch: str):
-    import torch_reference
+    from keras_drn import reference as torch_reference
 
     kind, block, layers = LEVELS[arch]
     return torch_reference.TorchDRN(kind, torch_reference.BLOCKS[block], layers)
@@ -237,7 +237,8 @@ def test_the_same_architecture_round_trips_exactly(fmt, d22, tmp_path):
     else:
         pytest.importorskip("torch")
         import torch
-        import torch_reference
+
+        from keras_drn import reference as torch_reference
 
         # Through the reference's own modules: load_state_dict checks the layout
         # independently of keras_drn's reader.

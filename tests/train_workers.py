@@ -1,5 +1,6 @@
 """Subprocess side of tests/test_train_distributed.py (TensorFlow must be configured
-before it starts, so each case runs in a fresh interpreter).
+before it starts, so each case runs in a fresh interpreter); the test also imports it
+for the settings. The clusters are started by tests/train_helpers.py.
 
     python train_workers.py mirrored OUT_DIR   # 2 logical CPUs: 1 vs 2 replicas
     python train_workers.py worker OUT_DIR     # one MultiWorkerMirrored worker
@@ -10,12 +11,11 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-CONFIG = dict(arch="drn_d_22", width=0.5, crop_size=(48, 48), batch_size=4, epochs=1,
+CONFIG = dict(arch="drn_d_22", width=0.5, crop_size=(32, 32), batch_size=4, epochs=1,
               lr=0.1, momentum=0.9, weight_decay=1e-4, eval_every=0, print_freq=100)
 
 # Three steps with synchronised BN, to be compared with one process.
@@ -25,7 +25,7 @@ WORKER_CONFIG = dict(CONFIG, lr=0.02, steps_per_epoch=3, bn_sync=True)
 def _train_source():
     from keras_drn.data.pipeline import SyntheticSource
 
-    return SyntheticSource(image_size=(48, 96))
+    return SyntheticSource(image_size=(32, 64))
 
 
 def expected_update(weights, *, replicas_without_sync: int, config):

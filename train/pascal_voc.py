@@ -11,20 +11,13 @@ or the ICLR 2016 Dilation front end and context module (`--model dilation`).
     python train/pascal_voc.py train -d <VOCdevkit> --model dilation --stage joint \
         --pretrained runs/context/final.weights.h5 --output-dir runs/joint
 
-Flags: `--help` and docs/training.md.
+The same program as `keras-drn-pascal-voc` (keras_drn.cli.train); flags: `--help` and
+docs/training.md.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from keras_drn.training.cli import main  # noqa: E402
+from keras_drn.cli.train import pascal_voc
 
 if __name__ == "__main__":
-    sys.exit(main(
-        prog="train/pascal_voc.py", datasets=("pascal_voc",),
-        default_dataset="pascal_voc", real_dataset="pascal_voc", dilation=True,
-        description="Train or test DRNSeg or the Dilation networks on PASCAL VOC 2012.",
-    ))
+    sys.exit(pascal_voc(prog="train/pascal_voc.py"))

@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_drn.data.sources import DataError
 from keras_drn.data.sources import SegmentationSource
+from keras_drn.data.sources import check_layout_arguments
 from keras_drn.data.sources import list_files_present
 from keras_drn.data.sources import read_info_json
 from keras_drn.data.sources import read_list_source
@@ -50,12 +51,9 @@ def segnet_to_train_ids() -> np.ndarray:
 def camvid_source(data_dir: str | None, split: str = "train", *,
                   list_dir: str | None = None, classes: int = 11,
                   require_labels: bool | None = None) -> SegmentationSource:
-    if split not in SPLITS:
-        raise ValueError(f"Invalid split={split!r}; expected one of {SPLITS}.")
-    require_labels = split != "test" if require_labels is None else require_labels
-    if not data_dir or not os.path.isdir(data_dir):
-        raise DataError(f"The CamVid data directory {data_dir!r} does not exist.\n"
-                        + LAYOUTS_HELP)
+    require_labels = check_layout_arguments(
+        "CamVid", data_dir, split, splits=SPLITS, require_labels=require_labels,
+        layouts_help=LAYOUTS_HELP)
     if list_files_present(data_dir, split, list_dir):
         return read_list_source(data_dir, split, dataset="camvid", classes=classes,
                                 list_dir=list_dir, default_normalization="camvid",

@@ -19,6 +19,7 @@ import os
 
 from keras_drn.data.sources import DataError
 from keras_drn.data.sources import SegmentationSource
+from keras_drn.data.sources import check_layout_arguments
 from keras_drn.data.sources import list_files_present
 from keras_drn.data.sources import read_list_source
 from keras_drn.meta import label_id_to_train_id_table
@@ -30,7 +31,6 @@ HOMEPAGE = "https://www.cityscapes-dataset.com"
 MAX_LABEL_ID = 33  # the largest id in a *_labelIds.png (bicycle)
 TFDS_NAME = "cityscapes/semantic_segmentation"
 TFDS_ZIPS = ("leftImg8bit_trainvaltest.zip", "gtFine_trainvaltest.zip")
-
 
 
 def layouts_help(split: str = "train") -> str:
@@ -62,15 +62,9 @@ def cityscapes_source(
     """Finds Cityscapes `split` in `data_dir` (list files first, then the official
     layout) and returns its files. Raises DataError saying which layouts are accepted
     when neither is there."""
-    if split not in SPLITS:
-        raise ValueError(f"Invalid split={split!r}; expected one of {SPLITS}.")
-    require_labels = split != "test" if require_labels is None else require_labels
-    if not data_dir:
-        raise DataError("No Cityscapes data directory given (-d/--data-dir).\n"
-                        + layouts_help(split))
-    if not os.path.isdir(data_dir):
-        raise DataError(f"The Cityscapes data directory {data_dir} does not exist.\n"
-                        + layouts_help(split))
+    require_labels = check_layout_arguments(
+        "Cityscapes", data_dir, split, splits=SPLITS, require_labels=require_labels,
+        layouts_help=layouts_help(split))
     if list_files_present(data_dir, split, list_dir):
         return read_list_source(
             data_dir, split, dataset="cityscapes", classes=classes, list_dir=list_dir,
@@ -151,7 +145,7 @@ def cityscapes_tfds_source(split: str = "train", *, manual_dir: str | None = Non
     Labels are the builder's labelIds, mapped to train ids here."""
     import tensorflow_datasets as tfds
 
-    from keras_drn.data.pipeline import TfdsSource
+    from keras_drn.data.sources import TfdsSource
 
     tfds_split = {"train": "train", "val": "validation", "test": "test"}[split]
     builder = tfds.builder(TFDS_NAME, data_dir=data_dir)

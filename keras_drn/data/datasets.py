@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keras_drn.data.pipeline import SyntheticSource
+from keras_drn.data.sources import SyntheticSource
 
 DATASETS = ("synthetic", "cityscapes", "cityscapes_tfds", "camvid", "pascal_voc")
 DEFAULT_CLASSES = {"synthetic": 19, "cityscapes": 19, "cityscapes_tfds": 19,

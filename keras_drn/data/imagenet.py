@@ -20,18 +20,21 @@ from dataclasses import dataclass
 import tensorflow as tf
 
 from keras_drn.data import augment
+from keras_drn.data.decoding import fail
 from keras_drn.data.pipeline import AUTOTUNE
-from keras_drn.data.pipeline import TfdsSource
-from keras_drn.data.pipeline import _fail
-from keras_drn.data.pipeline import _placement
-from keras_drn.data.pipeline import _tfds_stream
 from keras_drn.data.pipeline import global_indices
 from keras_drn.data.pipeline import per_replica_batch
+from keras_drn.data.pipeline import placement
+from keras_drn.data.pipeline import tfds_stream
 from keras_drn.data.sources import DataError
+from keras_drn.data.sources import TfdsSource
+from keras_drn.files import list_image_files
 from keras_drn.meta.normalization import NORMALIZATION
 from keras_drn.meta.normalization import Normalization
 
-IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp")
+# Image files (`keras_drn.files.IMAGE_SUFFIXES`) that `tf.io.decode_image` cannot read,
+# left out of a folder source.
+NOT_DECODABLE = (".ppm", ".tif", ".tiff")
 HELP = (
     "Accepted ImageNet layouts:\n"
     "  1. a class-per-folder directory: <dir>/train/<class>/*.JPEG and "
@@ -73,10 +76,9 @@ def folder_source(data_dir: str | None, split: str = "train") -> ClassificationS
     classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
     images, labels = [], []
     for index, name in enumerate(classes):
-        folder = os.path.join(root, name)
-        for file in sorted(os.listdir(folder)):
-            if file.lower().endswith(IMAGE_SUFFIXES):
-                images.append(os.path.join(folder, file))
+        for path in list_image_files(os.path.join(root, name), recursive=False):
+            if not path.lower().endswith(NOT_DECODABLE):
+                images.append(path)
                 labels.append(index)
     if not images:
         raise DataError(f"{root} holds no images in class folders.\n" + HELP)
@@ -158,7 +160,7 @@ def _decode(contents, name):
     image = tf.io.decode_image(contents, channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
     check = tf.debugging.Assert(tf.reduce_all(tf.shape(image)[:2] > 0),
-                                [_fail(["The image ", name, " is empty."])])
+                                [fail(["The image ", name, " is empty."])])
     with tf.control_dependencies([check]):
         return tf.identity(image)
 
@@ -187,7 +189,7 @@ def train_dataset(source, *, global_batch: int, crop_size: int = 224, seed: int 
         return augment.normalize(image, norm.mean, norm.std, norm.scale), label
 
     if isinstance(source, TfdsSource):
-        ds = _tfds_stream(source, global_batch, seed, start_step, input_context)
+        ds = tfds_stream(source, global_batch, seed, start_step, input_context)
         ds = ds.map(lambda g, ex: (g, _decode(ex[source.image_key], ex[source.id_key]),
                                    tf.cast(ex[source.label_key], tf.int32)),
                     num_parallel_calls=num_parallel_calls)
@@ -209,7 +211,7 @@ def train_dataset(source, *, global_batch: int, crop_size: int = 224, seed: int 
 def eval_dataset(source, *, global_batch: int, input_context=None, resize: int = 256,
                  crop_size: int = 224, num_parallel_calls=AUTOTUNE):
     """One pass, padded to whole global batches with label -1 (not counted)."""
-    n, i, per_pipeline = _placement(global_batch, input_context)
+    n, i, per_pipeline = placement(global_batch, input_context)
     batch = per_replica_batch(global_batch, input_context)
     count = len(source)
     steps = max(1, math.ceil(count / global_batch))

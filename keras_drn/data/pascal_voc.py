@@ -21,6 +21,7 @@ import os
 
 from keras_drn.data.sources import DataError
 from keras_drn.data.sources import SegmentationSource
+from keras_drn.data.sources import check_layout_arguments
 from keras_drn.data.sources import list_files_present
 from keras_drn.data.sources import read_info_json
 from keras_drn.data.sources import read_list_source
@@ -70,12 +71,9 @@ def pascal_voc_source(data_dir: str | None, split: str = "train", *,
                       list_dir: str | None = None, classes: int = 21,
                       sbd_dir: str | None = None, use_sbd: bool = True,
                       require_labels: bool | None = None) -> SegmentationSource:
-    if split not in SPLITS:
-        raise ValueError(f"Invalid split={split!r}; expected one of {SPLITS}.")
-    require_labels = split != "test" if require_labels is None else require_labels
-    if not data_dir or not os.path.isdir(data_dir):
-        raise DataError(f"The PASCAL VOC data directory {data_dir!r} does not exist.\n"
-                        + LAYOUTS_HELP)
+    require_labels = check_layout_arguments(
+        "PASCAL VOC", data_dir, split, splits=SPLITS, require_labels=require_labels,
+        layouts_help=LAYOUTS_HELP)
     if list_files_present(data_dir, split, list_dir):
         source = read_list_source(data_dir, split, dataset="pascal_voc", classes=classes,
                                   list_dir=list_dir, default_normalization="pascal_voc",

@@ -1,5 +1,6 @@
-"""`tf.data` pipelines for segmentation: decoding, checks, augmentation, batching and
-per-worker sharding, for every kind of source.
+"""`tf.data` pipelines for segmentation: shuffling, augmentation, batching and
+per-worker sharding, for every kind of source (`keras_drn.data.sources`; each example
+is read and checked by `keras_drn.data.decoding`).
 
 Training streams are a pure function of (seed, global example index): example g of the
 run is the `g mod N`-th entry of a seeded permutation of the data for pass `g // N`
@@ -20,97 +21,42 @@ examples whose labels are all 255 (ignored), so every replica runs every step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-import numpy as np
 import tensorflow as tf
 
 from keras_drn.data import augment
+from keras_drn.data.decoding import data_error_from  # noqa: F401  (re-exported)
+from keras_drn.data.decoding import decode_tfds
+from keras_drn.data.decoding import fail
+from keras_drn.data.decoding import first_size
+from keras_drn.data.decoding import load_file_pair
+from keras_drn.data.decoding import render
+from keras_drn.data.sources import _SCENE_BASES
 from keras_drn.data.sources import IGNORE_LABEL
-from keras_drn.data.sources import DataError
-from keras_drn.data.sources import SegmentationSource
-from keras_drn.data.sources import read_label_file
-from keras_drn.data.synthetic import render_scene
-from keras_drn.meta.normalization import NORMALIZATION
+from keras_drn.data.sources import SyntheticSource
+from keras_drn.data.sources import TfdsSource
 from keras_drn.meta.normalization import Normalization
 
 AUTOTUNE = tf.data.AUTOTUNE
-# Prefix of every data error raised inside the graph; `keras_drn.data.errors` turns the
-# TensorFlow error back into a DataError with this text.
-ERROR_MARK = "keras_drn.DataError: "
-ERROR_END = " (end of message)"
 # Examples permuted together when shuffling a sequentially read tfds split.
 TFDS_SHUFFLE_BLOCK = 256
-
-
-@dataclass(frozen=True)
-class SyntheticSource:
-    """The procedural street scenes of `keras_drn.data.synthetic`, unlimited.
-
-    Training scenes use seeds derived from the run's seed and the example index;
-    validation (and "test") scenes are a fixed set, the same for every run, so that
-    figures from different runs are comparable.
-    """
-
-    image_size: tuple[int, int] = (128, 256)
-    split: str = "train"
-    eval_count: int = 100
-    classes: int = 19
-    dataset: str = "synthetic"
-    normalization: Normalization = NORMALIZATION["synthetic"]
-
-    @property
-    def description(self) -> str:
-        h, w = self.image_size
-        return f"synthetic street scenes ({self.split}, {h}x{w})"
-
-    def __len__(self) -> int:
-        return self.eval_count
-
-    def scene_seed(self, index: int, run_seed: int = 0) -> int:
-        """The `render_scene` seed of example `index` (see `_SCENE_BASES`)."""
-        if self.split == "train":
-            return run_seed * 2**32 + index
-        return _SCENE_BASES[self.split] + index
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f"{self.split}/scene_{i:06d}" for i in range(self.eval_count))
-
-
-# Validation and test scenes live far from the training seeds (run_seed * 2**32 + g).
-_SCENE_BASES = {"val": 2**62, "test": 2**62 + 2**40}
-
-
-@dataclass(frozen=True)
-class TfdsSource:
-    """A split of a tensorflow-datasets segmentation builder (e.g. `cityscapes`), read
-    with the images left encoded so that skipping to a resume position is cheap."""
-
-    dataset_fn: object  # () -> tf.data.Dataset of dicts with encoded images
-    count: int
-    image_key: str
-    label_key: str
-    id_key: str
-    classes: int
-    normalization: Normalization
-    label_map: np.ndarray | None
-    max_label_value: int | None
-    dataset: str
-    description: str
-    eval_size: tuple[int, int] | None = None
-
-    def __len__(self) -> int:
-        return self.count
+# Names that lived here before the sources and the decoding got modules of their own
+# (`_SCENE_BASES` and `_decode_tfds` are still imported from here).
+_decode_tfds = decode_tfds
+__all__ = ["AUTOTUNE", "SyntheticSource", "TfdsSource", "data_error_from", "eval_dataset",
+           "global_indices", "per_replica_batch", "placement", "tfds_stream",
+           "train_dataset", "_SCENE_BASES"]
 
 
 def per_replica_batch(global_batch: int, input_context=None) -> int:
+    """Examples per replica and step: `global_batch`, split over the replicas of
+    `input_context` (a `tf.distribute.InputContext`; None for one replica)."""
     if input_context is None:
         return global_batch
     return input_context.get_per_replica_batch_size(global_batch)
 
 
-def _placement(global_batch: int, input_context):
+def placement(global_batch: int, input_context):
     """(number of input pipelines, this pipeline's id, examples per pipeline and step)."""
     n = 1 if input_context is None else input_context.num_input_pipelines
     i = 0 if input_context is None else input_context.input_pipeline_id
@@ -126,7 +72,7 @@ def _placement(global_batch: int, input_context):
 
 def global_indices(global_batch: int, start_step: int = 0, input_context=None):
     """The global example indices this input pipeline produces, from `start_step` on."""
-    n, i, per_pipeline = _placement(global_batch, input_context)
+    n, i, per_pipeline = placement(global_batch, input_context)
     start = int(start_step) * per_pipeline
 
     def to_global(j):
@@ -134,146 +80,6 @@ def global_indices(global_batch: int, start_step: int = 0, input_context=None):
         return step * global_batch + i * per_pipeline + offset
 
     return tf.data.Dataset.range(start, 2**62).map(to_global)
-
-
-# -- decoding and checks ------------------------------------------------------------
-
-
-def _fail(message_parts):
-    return tf.strings.join([ERROR_MARK] + list(message_parts) + [ERROR_END])
-
-
-def data_error_from(error: Exception, source=None) -> Exception:
-    """Turns an error raised while iterating a pipeline of this module into a DataError
-    naming the file. Errors from TensorFlow's own decoders do not say which file failed;
-    then the source's files are read with Pillow until the culprit is found (this can
-    take a while on a large data set, and only happens when something is wrong).
-    Returns `error` itself when it is not about the data."""
-    message = getattr(error, "message", None) or str(error)
-    if ERROR_MARK in message:
-        text = message.split(ERROR_MARK, 1)[1].split(ERROR_END, 1)[0]
-        return DataError(text)
-    if "DataError: " in message:  # raised by Python code inside numpy_function
-        text = message.split("DataError: ", 1)[1].split("\n", 1)[0]
-        return DataError(text.rstrip())
-    if not isinstance(error, tf.errors.OpError):
-        return error
-    if isinstance(source, SegmentationSource):
-        import sys
-
-        from keras_drn.data.sources import diagnose
-
-        print(f"TensorFlow failed while reading {source.description} "
-              f"({message.splitlines()[0][:200]}); checking its {len(source)} files with "
-              f"Pillow to name the culprit...", file=sys.stderr, flush=True)
-        diagnose(source)  # raises DataError naming the file when it finds one
-    if isinstance(source, TfdsSource):
-        return DataError(
-            f"Reading {source.description} failed: {message.splitlines()[0]}. The "
-            f"prepared tfds files may be damaged: delete them and prepare them again."
-        )
-    return error
-
-
-def _decode_image(contents, name):
-    image = tf.io.decode_image(contents, channels=3, expand_animations=False)
-    image.set_shape([None, None, 3])
-    return image
-
-
-def _decode_label(contents_or_path, name, source, encoding):
-    """Raw label values (uint8, (H, W)) from encoded bytes (train_ids, label_ids) or,
-    for formats TensorFlow cannot read as indices, from the file path via Pillow."""
-    if encoding in ("palette", "sbd_mat"):
-        def read(path):
-            path = path.decode()
-            try:
-                return read_label_file(path, encoding).astype(np.uint8)
-            except DataError:
-                raise
-            except Exception as e:  # noqa: BLE001 - any reader failure names the file
-                raise DataError(f"Cannot decode the label {path}: {e}.") from None
-
-        label = tf.numpy_function(read, [contents_or_path], tf.uint8, stateful=False)
-        label.set_shape([None, None])
-        return label
-    raw = tf.io.decode_png(contents_or_path, channels=0)
-    channels = tf.shape(raw)[2]
-    check = tf.debugging.Assert(channels == 1, [_fail([
-        "The label ", name, " is not a single-channel image (it has ",
-        tf.strings.as_string(channels), " channels); expected a gray PNG of class ids, "
-        "not a colour rendering or a palette image."])])
-    with tf.control_dependencies([check]):
-        label = tf.identity(raw[:, :, 0])
-    label.set_shape([None, None])
-    return label
-
-
-def _check_and_map(image, label, image_name, label_name, source):
-    """Asserts equal sizes and valid label values (naming the files), then maps label
-    ids to train ids when the source says so."""
-    ishape, lshape = tf.shape(image), tf.shape(label)
-    same = tf.reduce_all(ishape[:2] == lshape[:2])
-    size_check = tf.debugging.Assert(same, [_fail([
-        "The image ", image_name, " (", tf.strings.as_string(ishape[0]), "x",
-        tf.strings.as_string(ishape[1]), ") and its label ", label_name, " (",
-        tf.strings.as_string(lshape[0]), "x", tf.strings.as_string(lshape[1]),
-        ") differ in size (HxW); an image and its label must have the same size."])])
-    limit = (source.max_label_value + 1 if source.max_label_value is not None
-             else source.classes)
-    values = tf.cast(label, tf.int32)
-    bad = (values >= limit) & (values != IGNORE_LABEL)
-    first_bad = tf.reduce_max(tf.where(bad, values, -1))
-    expected = (f"[0, {source.max_label_value}] (label ids)"
-                if source.max_label_value is not None else f"[0, {source.classes})")
-    range_check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [_fail([
-        "The label ", label_name, " holds the value ", tf.strings.as_string(first_bad),
-        f", outside {expected} and {IGNORE_LABEL} (ignore). Check --classes "
-        f"({source.classes}) and that the file holds "
-        f"{'label ids' if source.label_map is not None else 'train ids'}."])])
-    with tf.control_dependencies([size_check, range_check]):
-        image = tf.identity(image)
-        if source.label_map is not None:
-            label = tf.gather(tf.constant(source.label_map, tf.uint8),
-                              tf.cast(label, tf.int32))
-        else:
-            label = tf.identity(label)
-    return image, label
-
-
-def _load_file_pair(source: SegmentationSource, index):
-    images = tf.constant(source.images)
-    image_path = images[index]
-    image = _decode_image(tf.io.read_file(image_path), image_path)
-    if source.labels is None:
-        return image, tf.fill(tf.shape(image)[:2], tf.constant(IGNORE_LABEL, tf.uint8))
-    label_path = tf.constant(source.labels)[index]
-    if source.label_encoding in ("palette", "sbd_mat"):
-        label = _decode_label(label_path, label_path, source, source.label_encoding)
-    else:
-        label = _decode_label(tf.io.read_file(label_path), label_path, source,
-                              source.label_encoding)
-    return _check_and_map(image, label, image_path, label_path, source)
-
-
-def _render(source: SyntheticSource, scene_seed):
-    h, w = source.image_size
-
-    def render(seed):
-        return render_scene(int(seed), h, w)
-
-    image, label = tf.numpy_function(render, [scene_seed], (tf.uint8, tf.uint8),
-                                     stateful=False)
-    image.set_shape([h, w, 3])
-    label.set_shape([h, w])
-    return image, label
-
-
-def _decode_tfds(source: TfdsSource, example):
-    name = tf.strings.join(["tfds:", source.description, "/", example[source.id_key]])
-    image = _decode_image(example[source.image_key], name)
-    label = _decode_label(example[source.label_key], name, source, "train_ids")
-    return _check_and_map(image, label, name, name, source)
 
 
 # -- training ------------------------------------------------------------------------
@@ -324,15 +130,15 @@ def train_dataset(
         return augment.normalize(image, norm.mean, norm.std, norm.scale), label
 
     if isinstance(source, TfdsSource):
-        ds = _tfds_stream(source, global_batch, seed, start_step, input_context)
-        ds = ds.map(lambda g, ex: (g, *_decode_tfds(source, ex)),
+        ds = tfds_stream(source, global_batch, seed, start_step, input_context)
+        ds = ds.map(lambda g, ex: (g, *decode_tfds(source, ex)),
                     num_parallel_calls=num_parallel_calls)
     else:
         ds = global_indices(global_batch, start_step, input_context)
         if isinstance(source, SyntheticSource):
             if source.split != "train":
                 raise ValueError("train_dataset needs SyntheticSource(split='train').")
-            ds = ds.map(lambda g: (g, *_render(source, seed * 2**32 + g)),
+            ds = ds.map(lambda g: (g, *render(source, seed * 2**32 + g)),
                         num_parallel_calls=num_parallel_calls)
         else:
             count = len(source)
@@ -342,7 +148,7 @@ def train_dataset(
                 shuffle_seed = tf.stack([tf.constant(seed, tf.int64), passes])
                 index = tf.random.experimental.index_shuffle(
                     position, shuffle_seed, tf.constant(count - 1, tf.int64))
-                return (g, *_load_file_pair(source, index))
+                return (g, *load_file_pair(source, index))
 
             ds = ds.map(load, num_parallel_calls=num_parallel_calls)
     ds = ds.map(augment_one, num_parallel_calls=num_parallel_calls)
@@ -350,7 +156,7 @@ def train_dataset(
     return ds.prefetch(prefetch)
 
 
-def _tfds_stream(source: TfdsSource, global_batch, seed, start_step, input_context):
+def tfds_stream(source: TfdsSource, global_batch, seed, start_step, input_context):
     """(g, example) for this pipeline; position g of the concatenated passes is global
     example g.
 
@@ -360,7 +166,7 @@ def _tfds_stream(source: TfdsSource, global_batch, seed, start_step, input_conte
     by (seed, p, block). Like a shuffle buffer of that size, but a pure function of
     (seed, p), so a resumed run skips straight to its position in its pass (on encoded
     bytes, without decoding)."""
-    n, i, per_pipeline = _placement(global_batch, input_context)
+    n, i, per_pipeline = placement(global_batch, input_context)
     start = int(start_step) * global_batch
     count = source.count
     first_pass, skip = divmod(start, count)
@@ -406,7 +212,7 @@ def eval_dataset(source, *, global_batch: int, input_context=None,
     With `dilation_geometry` the image is then reflect-padded by 186 on every side and
     the labels taken at stride 8, the Dilation networks' output grid.
     """
-    n, i, per_pipeline = _placement(global_batch, input_context)
+    n, i, per_pipeline = placement(global_batch, input_context)
     batch = per_replica_batch(global_batch, input_context)
     count = len(source)
     steps = max(1, math.ceil(count / global_batch))
@@ -424,7 +230,7 @@ def eval_dataset(source, *, global_batch: int, input_context=None,
         shape = tf.shape(image)
         fits = tf.debugging.Assert(
             (shape[0] <= h) & (shape[1] <= w),
-            [_fail(["An evaluation image is larger (", tf.strings.as_string(shape[0]),
+            [fail(["An evaluation image is larger (", tf.strings.as_string(shape[0]),
                     "x", tf.strings.as_string(shape[1]), f") than the evaluation size "
                     f"{h}x{w}; pass a larger --eval-size."])])
         with tf.control_dependencies([fits]):
@@ -441,7 +247,7 @@ def eval_dataset(source, *, global_batch: int, input_context=None,
         examples = source.dataset_fn()
         if n > 1:
             examples = examples.shard(n, i)
-        ds = examples.map(lambda ex: finish(*_decode_tfds(source, ex)),
+        ds = examples.map(lambda ex: finish(*decode_tfds(source, ex)),
                           num_parallel_calls=num_parallel_calls)
         if size is None:
             raise ValueError("Evaluating a tfds source needs eval_size.")
@@ -449,16 +255,16 @@ def eval_dataset(source, *, global_batch: int, input_context=None,
             steps * per_pipeline)
         return ds.batch(batch, drop_remainder=True).prefetch(AUTOTUNE), steps
     if size is None:
-        size = _first_size(source)
+        size = first_size(source)
 
     def load(g):
         real = g < count
         index = tf.minimum(g, count - 1)
         if isinstance(source, SyntheticSource):
             base = _SCENE_BASES[source.split]
-            image, label = _render(source, tf.constant(base, tf.int64) + index)
+            image, label = render(source, tf.constant(base, tf.int64) + index)
         else:
-            image, label = _load_file_pair(source, index)
+            image, label = load_file_pair(source, index)
         image, label = finish(image, label)
         label = tf.where(real, label, tf.constant(IGNORE_LABEL, tf.uint8))
         return image, label
@@ -489,17 +295,6 @@ def _dummies(size, norm, dilation_geometry=False):
     if dilation_geometry:
         image, label = _dilation_eval(image, label)
     return tf.data.Dataset.from_tensors((image, label)).repeat()
-
-
-def _first_size(source: SegmentationSource):
-    from PIL import Image
-
-    try:
-        with Image.open(source.images[0]) as im:
-            w, h = im.size
-    except Exception as e:  # noqa: BLE001
-        raise DataError(f"Cannot read the image {source.images[0]}: {e}.") from None
-    return h, w
 
 
 def _pair(size):

@@ -1,10 +1,16 @@
-"""File-based segmentation data: which image goes with which label, and how to read it.
+"""Segmentation data sources: what the data is, where its files are, how to read them.
 
-A `SegmentationSource` is the resolved answer to "where is the data": a list of image
-paths, the matching label paths, how the label values become train ids, and the
-normalisation statistics. The dataset modules (`cityscapes`, `camvid`, `pascal_voc`)
-find these files in the layouts their users have; `keras_drn.data.pipeline` turns a
-source into a `tf.data.Dataset`. Nothing here imports TensorFlow.
+A source is the resolved answer to "where is the data":
+
+- `SegmentationSource`: a list of image paths, the matching label paths, how the label
+  values become train ids, and the normalisation statistics. The dataset modules
+  (`cityscapes`, `camvid`, `pascal_voc`) find these files in the layouts their users
+  have.
+- `SyntheticSource`: the procedural street scenes of `keras_drn.data.synthetic`.
+- `TfdsSource`: a split of a tensorflow-datasets builder.
+
+`keras_drn.data.pipeline` turns a source into a `tf.data.Dataset`. Nothing here imports
+TensorFlow.
 
 The reference's list files (fyu/drn README "Prepare Data"; segment.py:150-158) are read
 by `read_list_source`: `{phase}_images.txt`, `{phase}_labels.txt` (paths relative to
@@ -20,6 +26,7 @@ from dataclasses import field
 
 import numpy as np
 
+from keras_drn.files import read_image
 from keras_drn.meta.normalization import NORMALIZATION
 from keras_drn.meta.normalization import Normalization
 
@@ -102,6 +109,106 @@ class SegmentationSource:
                     )
 
 
+@dataclass(frozen=True)
+class SyntheticSource:
+    """The procedural street scenes of `keras_drn.data.synthetic`, unlimited.
+
+    Training scenes use seeds derived from the run's seed and the example index;
+    validation (and "test") scenes are a fixed set, the same for every run, so that
+    figures from different runs are comparable.
+
+    Attributes:
+        image_size: (height, width) of every scene.
+        split: "train", "val" or "test".
+        eval_count: how many scenes a "val" or "test" pass holds.
+        classes, dataset, normalization: Cityscapes' 19 classes, "synthetic", and the
+            scenes' statistics.
+    """
+
+    image_size: tuple[int, int] = (128, 256)
+    split: str = "train"
+    eval_count: int = 100
+    classes: int = 19
+    dataset: str = "synthetic"
+    normalization: Normalization = NORMALIZATION["synthetic"]
+
+    @property
+    def description(self) -> str:
+        h, w = self.image_size
+        return f"synthetic street scenes ({self.split}, {h}x{w})"
+
+    def __len__(self) -> int:
+        return self.eval_count
+
+    def scene_seed(self, index: int, run_seed: int = 0) -> int:
+        """The `render_scene` seed of example `index` (see `_SCENE_BASES`)."""
+        if self.split == "train":
+            return run_seed * 2**32 + index
+        return _SCENE_BASES[self.split] + index
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f"{self.split}/scene_{i:06d}" for i in range(self.eval_count))
+
+
+# Validation and test scenes live far from the training seeds (run_seed * 2**32 + g).
+_SCENE_BASES = {"val": 2**62, "test": 2**62 + 2**40}
+
+
+@dataclass(frozen=True)
+class TfdsSource:
+    """A split of a tensorflow-datasets segmentation builder (e.g. `cityscapes`), read
+    with the images left encoded so that skipping to a resume position is cheap."""
+
+    dataset_fn: object  # () -> tf.data.Dataset of dicts with encoded images
+    count: int
+    image_key: str
+    label_key: str
+    id_key: str
+    classes: int
+    normalization: Normalization
+    label_map: np.ndarray | None
+    max_label_value: int | None
+    dataset: str
+    description: str
+    eval_size: tuple[int, int] | None = None
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def check_layout_arguments(title: str, data_dir: str | None, split: str, *,
+                           splits: tuple[str, ...], require_labels: bool | None,
+                           layouts_help: str) -> bool:
+    """The checks every dataset finder starts with.
+
+    Args:
+        title: the dataset's name in messages ("CamVid").
+        data_dir: the data directory given.
+        split: the split asked for.
+        splits: the dataset's splits.
+        require_labels: whether labels are required; None: for every split but "test".
+        layouts_help: what the error says about the accepted layouts.
+
+    Returns:
+        `require_labels`, resolved.
+
+    Raises:
+        ValueError: an unknown split.
+        DataError: `data_dir` is not given or is not a directory.
+    """
+    if split not in splits:
+        raise ValueError(f"Invalid split={split!r}; expected one of {splits}.")
+    if not data_dir:
+        raise DataError(f"No {title} data directory given (data_dir; -d/--data-dir on "
+                        f"the command line).\n"
+                        + layouts_help)
+    if not os.path.isdir(data_dir):
+        raise DataError(f"The {title} data directory {data_dir} does not exist.\n"
+                        + layouts_help)
+    return split != "test" if require_labels is None else require_labels
+
+
 def read_info_json(data_dir: str, default: str | None = None) -> Normalization:
     """Reads `<data_dir>/info.json` ({"mean": [r, g, b], "std": [r, g, b]} on [0, 1],
     fyu/drn segment.py:350-352). Falls back to NORMALIZATION[default] when the file is
@@ -139,6 +246,7 @@ def _read_list(path: str) -> list[str]:
 
 
 def list_files_present(data_dir: str, phase: str, list_dir: str | None = None) -> bool:
+    """Whether the reference's `{phase}_images.txt` is in `list_dir` (or `data_dir`)."""
     return os.path.isfile(os.path.join(list_dir or data_dir, f"{phase}_images.txt"))
 
 
@@ -208,20 +316,20 @@ def diagnose(source: SegmentationSource, indices=None) -> None:
     unreadable image or label, different sizes, label values outside [0, classes) and
     255. Used to name the culprit when TensorFlow's decoders fail without a file name.
     Returns normally if every checked file is fine."""
-    from PIL import Image
-
     indices = range(len(source)) if indices is None else indices
     for i in indices:
         image_path = source.images[i]
         try:
-            with Image.open(image_path) as im:
-                im.load()
-                size = im.size
+            height, width = read_image(image_path).shape[:2]
         except Exception as e:  # noqa: BLE001 - any decoder failure is the message
+            # read_image's own error (a ValueError) already names the file.
+            reason = str(e) if isinstance(e, ValueError) else (
+                f"Cannot decode the image {image_path}: {e}")
             raise DataError(
-                f"Cannot decode the image {image_path}: {e}. Re-download or re-extract "
-                f"it, or remove it from {source.description}."
+                f"{reason}. Re-download or re-extract it, or remove it from "
+                f"{source.description}."
             ) from None
+        size = (width, height)
         if source.labels is None:
             continue
         label_path = source.labels[i]

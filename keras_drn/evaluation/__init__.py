@@ -8,7 +8,6 @@
 """
 
 from keras_drn.evaluation.cityscapes import CityscapesScorer
-from keras_drn.evaluation.cityscapes import train_ids_to_label_ids
 from keras_drn.evaluation.confusion import ConfusionMatrix
 from keras_drn.evaluation.confusion import confusion_matrix
 from keras_drn.evaluation.confusion import group_classes
@@ -24,6 +23,7 @@ from keras_drn.evaluation.report import markdown_iou_table
 from keras_drn.evaluation.report import write_iou_table
 from keras_drn.evaluation.scores import Scorer
 from keras_drn.evaluation.scores import SegmentationScores
+from keras_drn.meta.labels import train_ids_to_label_ids  # the map lives in meta/
 
 __all__ = [
     "CityscapesScorer",

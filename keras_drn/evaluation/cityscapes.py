@@ -27,6 +27,8 @@ from keras_drn.evaluation.scores import SegmentationScores
 from keras_drn.meta.labels import CITYSCAPES_CATEGORIES
 from keras_drn.meta.labels import CITYSCAPES_CLASSES
 from keras_drn.meta.labels import CITYSCAPES_LABELS
+from keras_drn.meta.labels import label_id_to_train_id_table
+from keras_drn.meta.labels import train_id_to_label_id_table
 
 NUM_CLASSES = len(CITYSCAPES_CLASSES)  # 19
 NUM_LABEL_IDS = 1 + max(label.id for label in CITYSCAPES_LABELS)  # 34: ids 0..33
@@ -51,25 +53,23 @@ AVERAGE_INSTANCE_SIZE = {
 }
 
 
-def _tables():
-    label_to_train = np.full(256, VOID, dtype=np.uint8)
-    train_to_label = np.zeros(256, dtype=np.uint8)  # void -> 0 "unlabeled"
+def _category_tables():
     label_category = np.full(256, -1, dtype=np.int16)  # -1: void or unknown
     class_category = np.zeros(NUM_CLASSES, dtype=np.int64)
     for label in CITYSCAPES_LABELS:
         category = label.category_id - 1  # 0..6 in CITYSCAPES_CATEGORIES order
-        label_to_train[label.id] = label.train_id
         label_category[label.id] = category
         if label.train_id != VOID:
-            train_to_label[label.train_id] = label.id
             class_category[label.train_id] = category
     train_category = np.full(256, -1, dtype=np.int16)
     train_category[:NUM_CLASSES] = class_category
-    return label_to_train, train_to_label, label_category, class_category, train_category
+    return label_category, class_category, train_category
 
 
-(LABEL_TO_TRAIN, TRAIN_TO_LABEL, LABEL_CATEGORY, CLASS_CATEGORIES,
- TRAIN_CATEGORY) = _tables()
+# The id maps are `keras_drn.meta`'s; the category maps are the scorer's own.
+LABEL_TO_TRAIN = label_id_to_train_id_table()
+TRAIN_TO_LABEL = train_id_to_label_id_table()  # void -> 0 "unlabeled"
+LABEL_CATEGORY, CLASS_CATEGORIES, TRAIN_CATEGORY = _category_tables()
 
 # Categories whose every label has instances get an iIoU (human and vehicle).
 INSTANCE_CATEGORIES = tuple(
@@ -113,15 +113,6 @@ def to_train_ids(ids, kind: str, *, what: str = "prediction") -> np.ndarray:
     """Label ids or train ids (validated) to train ids, with 255 for void."""
     ids = check_ids(ids, kind, what=what)
     return LABEL_TO_TRAIN[ids] if kind == "label" else ids.astype(np.uint8)
-
-
-def train_ids_to_label_ids(train_ids) -> np.ndarray:
-    """Train ids to label ids, as the benchmark server wants: 255 (and any id that is
-    not a class) becomes 0, "unlabeled"."""
-    train_ids = np.asarray(train_ids).astype(np.int64)
-    valid = (train_ids >= 0) & (train_ids < NUM_CLASSES)
-    return np.where(valid, TRAIN_TO_LABEL[np.where(valid, train_ids, 0)], 0).astype(
-        np.uint8)
 
 
 def categories_of(ids, kind: str) -> np.ndarray:

@@ -15,7 +15,6 @@ predictions for one frame, sizes that differ, a multi-channel PNG, an id out of 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from PIL import Image
 from keras_drn.evaluation import cityscapes
 from keras_drn.evaluation.scores import Scorer
 from keras_drn.evaluation.scores import SegmentationScores
+from keras_drn.files import list_image_files
 from keras_drn.meta.labels import class_names as dataset_class_names
 
 GT_SUFFIXES = {"_labelIds.png": "label", "_trainIds.png": "train"}
@@ -47,12 +47,8 @@ class Pair:
 
 
 def _pngs(folder: Path) -> list[Path]:
-    return sorted(
-        Path(root) / name
-        for root, _, names in os.walk(folder)
-        for name in names
-        if name.lower().endswith(".png")
-    )
+    return sorted(Path(p) for p in list_image_files(folder)
+                  if p.lower().endswith(".png"))
 
 
 def cityscapes_key(path: Path) -> str | None:
@@ -177,7 +173,23 @@ def pair_files(pred_dir, gt_dir, *, dataset: str = "cityscapes",
 
 
 def read_id_png(path, what: str) -> np.ndarray:
-    """Reads a single-channel PNG of ids (L, P, I or I;16)."""
+    """Reads a single-channel PNG of ids exactly as stored.
+
+    Palette images give their indices; 16-bit and 32-bit integer images (I;16, I, as
+    instance maps are) keep their values, which `keras_drn.files.read_image`'s 8-bit
+    "L" mode would clip.
+
+    Args:
+        path: the PNG.
+        what: what the file is ("prediction", "ground truth", ...), for messages.
+
+    Returns:
+        The (H, W) array of ids.
+
+    Raises:
+        EvaluationError: the file is unreadable or not single-channel; the message
+            names it.
+    """
     path = Path(path)
     try:
         with Image.open(path) as image:

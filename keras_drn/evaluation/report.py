@@ -24,8 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +32,7 @@ import numpy as np
 
 from keras_drn.evaluation.scores import SegmentationScores
 from keras_drn.evaluation.scores import nanmean
+from keras_drn.files import write_text_atomic  # noqa: F401  (re-exported)
 
 # Column headers of the terminal table, short enough for 19 columns on one screen.
 SHORT_NAMES = {
@@ -133,21 +132,6 @@ def csv_iou_table(rows: Mapping[str, Sequence[float]], class_names: Sequence[str
     return buffer.getvalue()
 
 
-def write_text_atomic(path, text: str) -> None:
-    """Writes `text` to a temporary file beside `path`, then renames it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_iou_table(rows: Mapping[str, Sequence[float]], class_names: Sequence[str],
                     path_prefix, *, digits: int = 1) -> tuple[Path, Path]:
     """Writes `<path_prefix>.csv` and `<path_prefix>.md` (atomically); returns both
@@ -161,40 +145,42 @@ def write_iou_table(rows: Mapping[str, Sequence[float]], class_names: Sequence[s
 
 
 def format_scores(scores: SegmentationScores, *, digits: int = 3) -> str:
-    """One evaluation, a line per class (IoU, and iIoU when measured), then the
-    categories, the means and the pixel accuracy. Values are fractions, as the
-    official script prints them."""
+    """One evaluation as the official Cityscapes script prints it.
+
+    A line per class (IoU, and iIoU when measured), then the categories when there are
+    any, the means and the pixel accuracy. Values are fractions, as the official
+    script prints them.
+
+    Args:
+        scores: the evaluation.
+        digits: decimals of every value.
+
+    Returns:
+        The text, lines joined by newlines.
+    """
     def cell(value) -> str:
         return "  nan" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
-    lines = []
-    iiou = scores.per_class_iiou
-    head = "classes          IoU" + ("     iIoU" if iiou is not None else "")
-    lines += [head, "-" * len(head)]
-    for i, name in enumerate(scores.class_names):
-        line = f"{name:<14}: {cell(scores.per_class_iou[i])}"
-        if iiou is not None:
-            line += f"    {cell(iiou[i])}"
-        lines.append(line)
-    lines.append("-" * len(head))
-    mean = f"{'Score Average':<14}: {cell(scores.mean_iou)}"
-    if iiou is not None:
-        mean += f"    {cell(scores.mean_iiou)}"
-    lines += [mean, ""]
-    if scores.category_names is not None:
-        ciiou = scores.per_category_iiou
-        head = "categories       IoU" + ("     iIoU" if ciiou is not None else "")
-        lines += [head, "-" * len(head)]
-        for i, name in enumerate(scores.category_names):
-            line = f"{name:<14}: {cell(scores.per_category_iou[i])}"
-            if ciiou is not None:
-                line += f"    {cell(ciiou[i])}"
+    def block(title, names, ious, iious, mean, mean_iiou) -> list[str]:
+        head = f"{title:<17}IoU" + ("     iIoU" if iious is not None else "")
+        lines = [head, "-" * len(head)]
+        for i, name in enumerate(names):
+            line = f"{name:<14}: {cell(ious[i])}"
+            if iious is not None:
+                line += f"    {cell(iious[i])}"
             lines.append(line)
         lines.append("-" * len(head))
-        mean = f"{'Score Average':<14}: {cell(scores.category_iou)}"
-        if ciiou is not None:
-            mean += f"    {cell(scores.category_iiou)}"
-        lines += [mean, ""]
+        average = f"{'Score Average':<14}: {cell(mean)}"
+        if iious is not None:
+            average += f"    {cell(mean_iiou)}"
+        return lines + [average, ""]
+
+    lines = block("classes", scores.class_names, scores.per_class_iou,
+                  scores.per_class_iiou, scores.mean_iou, scores.mean_iiou)
+    if scores.category_names is not None:
+        lines += block("categories", scores.category_names, scores.per_category_iou,
+                       scores.per_category_iiou, scores.category_iou,
+                       scores.category_iiou)
     lines.append(f"pixel accuracy: {cell(scores.pixel_accuracy)} "
                  f"({scores.num_images} images)")
     return "\n".join(lines)

@@ -98,35 +98,35 @@ class SegmentationScores:
         return dict(zip(self.class_names, map(float, self.per_class_iou)))
 
     def to_dict(self, *, include_matrix: bool = True) -> dict:
-        """A JSON-ready summary: NaN becomes None (null)."""
+        """A JSON-ready summary: NaN becomes None (null).
+
+        Args:
+            include_matrix: add the confusion matrix and its column names.
+
+        Returns:
+            A dict of plain Python values: the means, and a name -> value dict per
+            measured level (classes, categories, their iIoU).
+        """
+        def named(names, values) -> dict:
+            return {name: _json_number(v) for name, v in zip(names, values)}
+
         out = {
             "dataset": self.dataset,
             "num_images": int(self.num_images),
             "mean_iou": _json_number(self.mean_iou),
             "pixel_accuracy": _json_number(self.pixel_accuracy),
-            "per_class_iou": {
-                name: _json_number(v) for name, v in zip(self.class_names,
-                                                         self.per_class_iou)
-            },
+            "per_class_iou": named(self.class_names, self.per_class_iou),
         }
         if self.category_names is not None:
             out["category_iou"] = _json_number(self.category_iou)
-            out["per_category_iou"] = {
-                name: _json_number(v)
-                for name, v in zip(self.category_names, self.per_category_iou)
-            }
+            out["per_category_iou"] = named(self.category_names, self.per_category_iou)
         if self.per_class_iiou is not None:
             out["mean_iiou"] = _json_number(self.mean_iiou)
-            out["per_class_iiou"] = {
-                name: _json_number(v) for name, v in zip(self.class_names,
-                                                         self.per_class_iiou)
-            }
+            out["per_class_iiou"] = named(self.class_names, self.per_class_iiou)
         if self.per_category_iiou is not None:
             out["category_iiou"] = _json_number(self.category_iiou)
-            out["per_category_iiou"] = {
-                name: _json_number(v)
-                for name, v in zip(self.category_names, self.per_category_iiou)
-            }
+            out["per_category_iiou"] = named(self.category_names,
+                                             self.per_category_iiou)
         if include_matrix:
             out["confusion_matrix"] = np.asarray(self.matrix).astype(int).tolist()
             out["confusion_matrix_columns"] = list(self.class_names) + (

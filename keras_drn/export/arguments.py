@@ -50,9 +50,9 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                             "calibration, leftImg8bit/val for parity). Default: "
                             "synthetic street scenes.")
     group.add_argument("--calibration-images", type=int, default=64,
-                       help="images for int8 calibration (default: 64).")
+                       help="images for int8 calibration.")
     group.add_argument("--validation-images", type=int, default=8,
-                       help="images for the parity report (default: 8).")
+                       help="images for the parity report.")
 
 
 def weights_metadata(resolved) -> dict:

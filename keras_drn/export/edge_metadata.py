@@ -31,8 +31,9 @@ import io
 import zipfile
 
 import flatbuffers
-import numpy as np
-from ai_edge_litert import schema_py_generated as schema
+
+from keras_drn.export.metadata import read_entry
+from keras_drn.export.metadata import write_entry
 
 METADATA_NAME = "TFLITE_METADATA"
 LABEL_FILE = "labels.txt"
@@ -42,7 +43,6 @@ SEGMENTER_OPTIONS_NAME = "SEGMENTER_METADATA"
 MIN_PARSER_VERSION = "1.5.0"
 _METADATA_IDENTIFIER = b"M001"
 _SEGMENTER_IDENTIFIER = b"V001"
-_MODEL_IDENTIFIER = b"TFL3"
 _SCHEMA_MODULE = "mediapipe.tasks.metadata.metadata_schema_py_generated"
 _SEGMENTER_MODULE = "mediapipe.tasks.metadata.image_segmenter_metadata_schema_py_generated"
 
@@ -61,18 +61,23 @@ def available() -> bool:
     return True
 
 
-def _image_input(md, *, name, dtype, mean=None, std=None):
+def _image_tensor(md, name, description, colour_space):
+    """A tensor's metadata with image content of `colour_space`."""
     tensor = md.TensorMetadataT()
     tensor.name = name
-    tensor.description = (
-        "RGB image, NHWC, pixel values 0-255"
-        + (", normalised inside the model" if dtype == "uint8" else "")
-    )
-    content = md.ContentT()
-    content.contentPropertiesType = md.ContentProperties.ImageProperties
-    content.contentProperties = md.ImagePropertiesT()
-    content.contentProperties.colorSpace = md.ColorSpaceType.RGB
-    tensor.content = content
+    tensor.description = description
+    tensor.content = md.ContentT()
+    tensor.content.contentPropertiesType = md.ContentProperties.ImageProperties
+    tensor.content.contentProperties = md.ImagePropertiesT()
+    tensor.content.contentProperties.colorSpace = colour_space
+    return tensor
+
+
+def _image_input(md, *, name, dtype, mean=None, std=None):
+    tensor = _image_tensor(
+        md, name, "RGB image, NHWC, pixel values 0-255"
+        + (", normalised inside the model" if dtype == "uint8" else ""),
+        md.ColorSpaceType.RGB)
     stats = md.StatsT()
     if dtype == "uint8":
         stats.min, stats.max = [0.0], [255.0]
@@ -90,19 +95,14 @@ def _image_input(md, *, name, dtype, mean=None, std=None):
 
 
 def _segmentation_output(md, *, name, outputs):
-    tensor = md.TensorMetadataT()
-    tensor.name = name
-    tensor.description = (
+    tensor = _image_tensor(
+        md, name,
         "per-pixel class logits (category mask = argmax over the last axis)"
-        if outputs == "logits" else "per-pixel class ids (a category mask)"
-    )
-    content = md.ContentT()
-    content.contentPropertiesType = md.ContentProperties.ImageProperties
-    content.contentProperties = md.ImagePropertiesT()
-    content.contentProperties.colorSpace = md.ColorSpaceType.GRAYSCALE
-    content.range = md.ValueRangeT()
-    content.range.min, content.range.max = 1, 2  # the mask's height and width axes
-    tensor.content = content
+        if outputs == "logits" else "per-pixel class ids (a category mask)",
+        md.ColorSpaceType.GRAYSCALE)
+    tensor.content.range = md.ValueRangeT()
+    # The mask's height and width axes.
+    tensor.content.range.min, tensor.content.range.max = 1, 2
     tensor.stats = md.StatsT()
     labels = md.AssociatedFileT()
     labels.name = LABEL_FILE
@@ -126,7 +126,28 @@ def _segmenter_options(md, seg_md):
 def build_metadata(*, class_names, outputs="logits", input_dtype="uint8", mean=None,
                    std=None, name="DRNSeg", description=None, version=None,
                    input_name="image", output_name=None) -> bytes:
-    """The "TFLITE_METADATA" flatbuffer (identifier M001) for a segmenter export."""
+    """Builds the "TFLITE_METADATA" flatbuffer (identifier M001) of a segmenter export.
+
+    Args:
+        class_names: the class names (the output's label file).
+        outputs: "logits" (scores `[1, H, W, C]`) or "labels" (category ids).
+        input_dtype: "uint8" (pixels, normalised inside the model) or a float type
+            (then `mean` and `std` give the normalisation unit).
+        mean: per-channel means of a float input.
+        std: per-channel standard deviations of a float input.
+        name: the model's name in the metadata.
+        description: its description (default: a generic sentence).
+        version: the model's version string.
+        input_name: the input tensor's name.
+        output_name: the output tensor's name (default: `outputs`).
+
+    Returns:
+        The metadata flatbuffer's bytes.
+
+    Raises:
+        ImportError: mediapipe (the metadata schema) is not installed.
+        ValueError: a float input without `mean` and `std`.
+    """
     md, seg_md = _modules()
     if input_dtype != "uint8" and (mean is None or std is None):
         raise ValueError("A float input needs the normalisation's mean and std.")
@@ -150,6 +171,11 @@ def build_metadata(*, class_names, outputs="logits", input_dtype="uint8", mean=N
 
 
 def label_file(class_names) -> bytes:
+    """The label file's bytes: one class name a line, UTF-8.
+
+    Raises:
+        ValueError: a class name holds a line break.
+    """
     names = [str(n) for n in class_names]
     for n in names:
         if "\n" in n or "\r" in n:
@@ -158,22 +184,19 @@ def label_file(class_names) -> bytes:
 
 
 def add_standard_metadata(content: bytes, *, class_names, **kwargs) -> bytes:
-    """`content` (a `.tflite` flatbuffer, without associated files) with the
-    "TFLITE_METADATA" entry (`build_metadata(**kwargs)`) and the label file appended
-    as a zip archive. Keyword arguments as `build_metadata`."""
+    """Adds the standard metadata and the label file to a `.tflite` model.
+
+    Args:
+        content: the flatbuffer, without associated files yet.
+        class_names: the class names, in class-id order (the label file).
+        **kwargs: as `build_metadata` (outputs, input dtype, name, description...).
+
+    Returns:
+        `content` with the "TFLITE_METADATA" entry (`build_metadata(**kwargs)`) and
+        the label file appended as a zip archive.
+    """
     buffer = build_metadata(class_names=class_names, **kwargs)
-    model = schema.ModelT.InitFromPackedBuf(bytearray(content), 0)
-    entry_buffer = schema.BufferT()
-    entry_buffer.data = np.frombuffer(buffer, np.uint8)
-    model.buffers.append(entry_buffer)
-    entries = [m for m in (model.metadata or []) if _name(m.name) != METADATA_NAME]
-    entry = schema.MetadataT()
-    entry.name = METADATA_NAME
-    entry.buffer = len(model.buffers) - 1
-    model.metadata = [*entries, entry]
-    builder = flatbuffers.Builder(len(content) + len(buffer) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=_MODEL_IDENTIFIER)
-    stream = io.BytesIO(bytes(builder.Output()))
+    stream = io.BytesIO(write_entry(content, METADATA_NAME, buffer))
     stream.seek(0, io.SEEK_END)
     with zipfile.ZipFile(stream, "a", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(LABEL_FILE, label_file(class_names))
@@ -181,7 +204,14 @@ def add_standard_metadata(content: bytes, *, class_names, **kwargs) -> bytes:
 
 
 def associated_files(content: bytes) -> dict[str, bytes]:
-    """The files appended to a `.tflite` (name -> bytes); {} if none."""
+    """The files appended to a `.tflite` model.
+
+    Args:
+        content: the model's bytes.
+
+    Returns:
+        `{name: bytes}`; empty when nothing is appended.
+    """
     stream = io.BytesIO(content)
     if not zipfile.is_zipfile(stream):
         return {}
@@ -190,22 +220,17 @@ def associated_files(content: bytes) -> dict[str, bytes]:
 
 
 def read_standard_metadata(content: bytes):
-    """The "TFLITE_METADATA" table as MediaPipe's `ModelMetadataT`, or None."""
+    """The "TFLITE_METADATA" table as MediaPipe's `ModelMetadataT`, or None.
+
+    Raises:
+        ImportError: mediapipe (the metadata schema) is not installed.
+    """
     md, _ = _modules()
-    model = schema.Model.GetRootAs(bytearray(content), 0)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if _name(entry.Name()) == METADATA_NAME:
-            raw = bytes(model.Buffers(entry.Buffer()).DataAsNumpy())
-            return md.ModelMetadataT.InitFromPackedBuf(bytearray(raw), 0)
-    return None
+    raw = read_entry(content, METADATA_NAME)
+    return None if raw is None else md.ModelMetadataT.InitFromPackedBuf(bytearray(raw), 0)
 
 
 def read_labels(content: bytes) -> list[str] | None:
     """The class names of the output's label file, or None."""
     data = associated_files(content).get(LABEL_FILE)
     return None if data is None else data.decode("utf-8").splitlines()
-
-
-def _name(name) -> str:
-    return name.decode("utf-8") if isinstance(name, bytes) else str(name)

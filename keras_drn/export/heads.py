@@ -21,10 +21,11 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from keras_drn.export.options import OUTPUT_STRIDE
 from keras_drn.layers.upsampling import bilinear_kernel
 from keras_drn.meta.normalization import Normalization
 
-FACTOR = 8  # DRN's output stride, and the reference head's upsampling factor.
+FACTOR = OUTPUT_STRIDE  # the reference head's upsampling factor
 
 
 def affine_normalization(norm: Normalization) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,10 @@
 """Latency and memory of each artifact, every one in its own fresh process.
 
-`measure` runs `latency_worker.py` once per artifact (Keras, SavedModel, each TFLite)
-on the same image with the same number of threads, and collects load time, first run,
-median and p90 of N timed runs after a warm-up, and peak resident memory (VmHWM),
-also above the bare interpreter (Python + numpy) so that runtimes compare fairly.
+`measure` runs `python -m keras_drn.export.latency_worker` once per artifact (Keras,
+SavedModel, each TFLite) on the same image with the same number of threads, and
+collects load time, first run, median and p90 of N timed runs after a warm-up, and
+peak resident memory (VmHWM), also above the bare interpreter (Python + numpy) so that
+runtimes compare fairly.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "latency_worker.py")
+WORKER = "keras_drn.export.latency_worker"  # run with `python -m`
 _PREFIX = "KERAS_DRN_LATENCY "
 
 
 @dataclass
 class LatencyResult:
+    """One artifact's timings and memory (times of `runs` runs after `warmup`)."""
+
     name: str
     kind: str
     threads: int
@@ -40,12 +43,8 @@ class LatencyResult:
     tensorflow_imported: bool = False  # whether the runtime pulled in TensorFlow
 
     def as_dict(self) -> dict:
+        """The fields as a JSON-ready dict."""
         return asdict(self)
-
-
-def _repo_root() -> str:
-    # keras_drn/export/latency.py -> the directory that holds keras_drn/
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _artifact_size(path: str) -> float | None:
@@ -62,12 +61,27 @@ def _artifact_size(path: str) -> float | None:
 
 def measure(name: str, spec: dict, image: np.ndarray, *, threads: int, runs: int = 20,
             warmup: int = 3, timeout: float = 1800) -> LatencyResult:
-    """Measures one artifact in a subprocess.
+    """Measures one artifact in a fresh process.
 
-    `spec`: {"kind": "tflite", "path": F} | {"kind": "saved_model", "path": D} |
-    {"kind": "keras", "path": WEIGHTS_H5, "arch" (a name or a DRNConfig row as a
-    dict), "width", "classes", "head", "activation", "normalization": {"mean", "std",
-    "scale"}}: a DRNSeg segmenter rebuilt at the image's size.
+    Args:
+        name: the artifact's name in the result.
+        spec: what to run: `{"kind": "tflite", "path": F}`, `{"kind":
+            "saved_model", "path": D}` or `{"kind": "keras", "path": WEIGHTS_H5,
+            "arch" (a name or a DRNConfig row as a dict), "width", "classes", "head",
+            "activation", "normalization": {"mean", "std", "scale"}}` (a DRNSeg
+            segmenter rebuilt at the image's size).
+        image: one uint8 RGB image of the artifact's input size.
+        threads: the runtime's threads.
+        runs: timed runs, at least 1.
+        warmup: untimed runs before them.
+        timeout: seconds before the worker is stopped.
+
+    Returns:
+        A `LatencyResult`.
+
+    Raises:
+        ValueError: `runs` < 1 or `warmup` < 0.
+        RuntimeError: the worker failed; the message holds the end of its stderr.
     """
     if runs < 1 or warmup < 0:
         raise ValueError(f"Invalid runs={runs}, warmup={warmup}: need runs >= 1, "
@@ -78,14 +92,11 @@ def measure(name: str, spec: dict, image: np.ndarray, *, threads: int, runs: int
         full = {**spec, "image": image_path, "threads": threads, "runs": runs,
                 "warmup": warmup}
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (_repo_root(), env.get("PYTHONPATH")) if p
-        )
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         env.setdefault("KERAS_BACKEND", "tensorflow")
         proc = subprocess.run(
-            [sys.executable, WORKER, json.dumps(full)], capture_output=True, text=True,
-            env=env, timeout=timeout, check=False,
+            [sys.executable, "-m", WORKER, json.dumps(full)], capture_output=True,
+            text=True, env=env, timeout=timeout, check=False,
         )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(_PREFIX)]
     if proc.returncode != 0 or not lines:

@@ -1,48 +1,50 @@
 """One latency measurement in a fresh process (run by `keras_drn.export.latency`).
 
-Run as a script (`python latency_worker.py SPEC_JSON`), not as a module, so that a
-LiteRT measurement imports only numpy and `ai_edge_litert`, as an app would: importing
-any `keras_drn` module would import Keras and TensorFlow and inflate the memory figure.
-Prints one JSON line: load time, first run, warm-up, per-run times, resident memory.
+    python -m keras_drn.export.latency_worker SPEC_JSON
+
+A LiteRT measurement imports only numpy and `ai_edge_litert`, as an app would: the
+`keras_drn` and `keras_drn.export` packages import nothing on their own (their names
+load lazily), and this module imports `keras_drn.models` (Keras, TensorFlow) only to
+time the Keras model. Prints one JSON line: load time, first run, warm-up, per-run
+times, resident memory.
 """
 
 import json
-import os
 import resource
 import sys
 import time
 
-# Run by path, this folder is sys.path[0]; its module names (tflite.py, metadata.py...)
-# must not shadow top-level packages that the runtimes import.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
+import numpy as np
 
-import numpy as np  # noqa: E402
+
+def _status_mib(field: str) -> float | None:
+    """A memory figure of /proc/self/status (Linux), in MiB; None elsewhere."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def _rss_mib() -> float:
     """Current resident set size (Linux /proc), MiB; NaN elsewhere."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    current = _status_mib("VmRSS")
+    return float("nan") if current is None else current
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size, MiB. On Linux VmHWM, which belongs to the address space
-    and so starts afresh at exec; ru_maxrss would carry over the parent's peak (the
-    worker is forked from a process that holds a whole model)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    """Peak resident set size of this process, in MiB.
+
+    On Linux VmHWM, which belongs to the address space and so starts afresh at exec;
+    ru_maxrss would carry over the parent's peak (the worker is forked from a process
+    that holds a whole model).
+    """
+    peak = _status_mib("VmHWM")
+    if peak is not None:
+        return peak
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

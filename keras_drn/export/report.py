@@ -1,6 +1,7 @@
 """Export every artifact of a segmenter and report parity and latency side by side.
 
-Used by `export/report.py` (all artifacts) and `export/tflite.py --report` (one). The
+Used by `keras-drn-report` (all artifacts) and `keras-drn-export-tflite --report` (one;
+`keras_drn.cli`). The
 segmenter's own dataset and normalisation are used throughout unless `dataset=` names
 another (then for every artifact and for the Keras reference alike).
 """
@@ -26,65 +27,122 @@ from keras_drn.export.tflite import write_tflite
 
 @dataclass
 class Artifact:
+    """One exported model of a report.
+
+    Attributes:
+        name: its name in the tables ("SavedModel", "TFLite int8").
+        kind: "saved_model" or "tflite".
+        quantize: "saved_model" for the SavedModel, else the TFLite mode.
+        path: the file or directory.
+        outputs: "logits" or "labels".
+        seconds: how long the export took.
+    """
+
     name: str
-    kind: str  # "saved_model" or "tflite"
-    quantize: str  # "saved_model" for the SavedModel, else the TFLite mode
+    kind: str
+    quantize: str
     path: str
     outputs: str = "logits"
-    seconds: float = 0.0  # export time
+    seconds: float = 0.0
 
 
 def tflite_name(quantize: str, outputs: str, integer_io: bool = False) -> str:
+    """The name of a TFLite variant in tables and file names.
+
+    Args:
+        quantize: the mode ("none" is called "float32").
+        outputs: "logits" or "labels".
+        integer_io: whether the int8 model has int8 logits.
+
+    Returns:
+        e.g. "float32", "int8_labels", "int8_integer_io".
+    """
     suffix = "" if outputs == "logits" else f"_{outputs}"
     io = "_integer_io" if integer_io else ""
     return f"{'float32' if quantize == 'none' else quantize}{suffix}{io}"
+
+
+def _export(path: str, present: bool, write, log) -> float:
+    """Runs `write()` unless `present` (reuse); returns the seconds it took."""
+    start = time.perf_counter()
+    if present:
+        log(f"reusing {path}")
+    else:
+        details = write()
+        log(f"wrote {path} ({details}{time.perf_counter() - start:.1f} s)")
+    return time.perf_counter() - start
 
 
 def export_all(model: keras.Model, output_dir: str, *, input_size, quantize_modes,
                outputs: str = "logits", dataset: str | None = None,
                calibration=None, integer_io: bool = False, saved_model: bool = True,
                reuse: bool = False, log=print) -> list[Artifact]:
-    """Writes the SavedModel (`saved_model/`) and one `.tflite` per quantize mode into
-    `output_dir`; returns what was written. With `reuse`, artifacts already there are
-    kept as they are (they must come from the same model)."""
+    """Writes the SavedModel and the TFLite models of a segmenter into one folder.
+
+    Args:
+        model: a `keras_drn.DRNImageSegmenter`.
+        output_dir: the folder: `saved_model/` and `{model.name}_{variant}.tflite`.
+        input_size: (height, width) of the TFLite models.
+        quantize_modes: the TFLite modes to write (`QUANTIZE_MODES`).
+        outputs: "logits" or "labels" for the TFLite models.
+        dataset: None for the segmenter's own normalisation, or a dataset name.
+        calibration: the int8 calibration images (`representative_images`).
+        integer_io: int8 logits out of the int8 model.
+        saved_model: whether to write the SavedModel.
+        reuse: keep artifacts already there as they are (they must come from the
+            same model).
+        log: called with a line for each artifact.
+
+    Returns:
+        The `Artifact`s, SavedModel first.
+    """
     os.makedirs(output_dir, exist_ok=True)
     artifacts = []
     if saved_model:
         path = os.path.join(output_dir, "saved_model")
-        start = time.perf_counter()
-        if reuse and os.path.isdir(path):
-            log(f"reusing {path}")
-        else:
+
+        def write_saved_model():
             export_saved_model(model, path, dataset=dataset, overwrite=True)
-            log(f"wrote {path} ({time.perf_counter() - start:.1f} s)")
+            return ""
+
+        seconds = _export(path, reuse and os.path.isdir(path), write_saved_model, log)
         artifacts.append(Artifact("SavedModel", "saved_model", "saved_model", path,
-                                  seconds=time.perf_counter() - start))
+                                  seconds=seconds))
     for mode in quantize_modes:
         io = integer_io and mode == "int8"
         name = tflite_name(mode, outputs, io)
         path = os.path.join(output_dir, f"{model.name}_{name}.tflite")
-        start = time.perf_counter()
-        if reuse and os.path.isfile(path):
-            log(f"reusing {path}")
-        else:
+
+        def write_tflite_model(mode=mode, io=io, path=path):
             content = convert_to_tflite(
                 model, input_size, quantize=mode, outputs=outputs, dataset=dataset,
                 representative_images=calibration if mode == "int8" else None,
                 integer_io=io,
             )
             write_tflite(content, path)
-            log(f"wrote {path} ({len(content) / 2**20:.1f} MiB, "
-                f"{time.perf_counter() - start:.1f} s)")
+            return f"{len(content) / 2**20:.1f} MiB, "
+
+        seconds = _export(path, reuse and os.path.isfile(path), write_tflite_model, log)
         artifacts.append(Artifact(f"TFLite {name}", "tflite", mode, path, outputs,
-                                  seconds=time.perf_counter() - start))
+                                  seconds=seconds))
     return artifacts
 
 
 def parity(model: keras.Model, artifacts: list[Artifact], images: list[np.ndarray], *,
            dataset: str | None = None, threads: int | None = None
            ) -> list[parity_lib.ParityResult]:
-    """Parity of every artifact against `model` on `images` (uint8, export size);
-    `dataset` as given to `export_all`."""
+    """Measures how closely every artifact follows the Keras model.
+
+    Args:
+        model: the segmenter the artifacts come from.
+        artifacts: from `export_all`.
+        images: uint8 RGB images of the export size.
+        dataset: as given to `export_all`.
+        threads: LiteRT's threads (default: the cores available).
+
+    Returns:
+        One `keras_drn.export.parity.ParityResult` per artifact.
+    """
     reference = parity_lib.keras_logits(model, images, dataset)
     results = []
     for artifact in artifacts:
@@ -105,9 +163,18 @@ def parity(model: keras.Model, artifacts: list[Artifact], images: list[np.ndarra
 
 
 def edge_checks(artifacts: list[Artifact]) -> list[dict]:
-    """Per TFLite artifact: the GPU delegate's verdict (tf.lite.experimental.Analyzer,
-    `keras_drn.export.gpu`), the ops that edge runtimes care about, and whether the
-    standard metadata (MediaPipe's schema) and its label file are there."""
+    """Checks the TFLite artifacts for edge runtimes.
+
+    Args:
+        artifacts: from `export_all` (the SavedModel is skipped).
+
+    Returns:
+        A dict per TFLite artifact: "name", "gpu_compatible" and "gpu_problems" (the
+        GPU delegate's verdict, tf.lite.experimental.Analyzer through
+        `keras_drn.export.gpu`), "tile_ops" and "pad_ops" (ops edge runtimes care
+        about), "standard_metadata" (MediaPipe's schema present) and "labels" (the
+        label file's names, or None).
+    """
     from keras_drn.export import edge_metadata
     from keras_drn.export.gpu import gpu_compatibility
     from keras_drn.export.graph import inspect_tflite
@@ -133,6 +200,7 @@ def edge_checks(artifacts: list[Artifact]) -> list[dict]:
 
 
 def format_edge_table(rows: list[dict]) -> str:
+    """`edge_checks`' rows as a Markdown table."""
     lines = ["| artifact | GPU delegate (Analyzer) | TILE | PAD | standard metadata "
              "| label file |", "|---|---|---|---|---|---|"]
     for row in rows:
@@ -149,10 +217,23 @@ def format_edge_table(rows: list[dict]) -> str:
 def latency(model: keras.Model, artifacts: list[Artifact], image: np.ndarray, *,
             threads: int, dataset: str | None = None, runs: int = 20, warmup: int = 3,
             include_keras: bool = True, log=print) -> list[latency_lib.LatencyResult]:
-    """Latency of Keras (the segmenter rebuilt in the worker from its configuration at
-    the image's size, with its saved weights) and of every artifact, each in a fresh
-    process, on the same image and threads. `dataset`: as given to `export_all` (the
-    Keras side normalises alike)."""
+    """Times Keras and every artifact, each in a fresh process, on one image.
+
+    Args:
+        model: the segmenter (rebuilt in the worker from its configuration at the
+            image's size, with its saved weights).
+        artifacts: from `export_all`.
+        image: a uint8 RGB image of the export size.
+        threads: every runtime's threads.
+        dataset: as given to `export_all` (the Keras side normalises alike).
+        runs: timed runs.
+        warmup: untimed runs first.
+        include_keras: also time the Keras model (the first row).
+        log: called with a line for each measurement.
+
+    Returns:
+        A `keras_drn.export.latency.LatencyResult` per row.
+    """
     from keras_drn.export.serving import check_segmenter
     from keras_drn.inference.model_info import model_normalization
 

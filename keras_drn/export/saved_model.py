@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
 
 from keras_drn.export.serving import SegmentationGraph
 from keras_drn.export.serving import check_segmenter
+from keras_drn.files import atomic_path
+from keras_drn.files import write_json_atomic
 
 METADATA_FILE = "keras_drn.json"
 
@@ -41,12 +41,16 @@ def _decode(image_bytes):
 def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = None,
                        overwrite: bool = False, extra_metadata: dict | None = None,
                        precision: str = "float32") -> str:
-    """Writes a SavedModel of `model` (a `keras_drn.DRNImageSegmenter`) to directory
-    `path`.
+    """Writes a SavedModel of a DRNSeg segmenter, for TensorFlow Serving.
+
+    The input's height and width are the model's (`None` in a model built with the
+    default `input_shape=(None, None, 3)`: any size). The directory is written next to
+    `path` and renamed into place, so a failed export leaves no half-written model
+    (and an old one at `path` stays until the new one is complete).
 
     Args:
-        model: the segmenter; its head, classes, class names and normalisation are
-            exported.
+        model: a `keras_drn.DRNImageSegmenter`; its head, classes, class names and
+            normalisation are exported.
         path: the SavedModel directory.
         dataset: None (default) for the segmenter's own dataset and normalisation; a
             name overrides them (see `SegmentationGraph`).
@@ -56,10 +60,19 @@ def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = N
             bfloat16 (float32 variables and outputs; `keras_drn.export.precision`),
             for CPUs with native bfloat16 (AVX512_BF16, AMX).
 
-    The input's height and width are the model's (`None` in a model built with the
-    default `input_shape=(None, None, 3)`: any size). The directory is written next to
-    `path` and renamed into place, so a failed export leaves no half-written model.
-    Returns `path`.
+    Returns:
+        `path`.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is False.
+        ValueError: `model` is not an exportable segmenter.
+
+    Example:
+    ```python
+    segmenter = keras_drn.DRNSeg("drn_d_22", classes=19, weights="cityscapes")
+    export_saved_model(segmenter, "drn_d_22_sm")
+    # saved_model_cli show --dir drn_d_22_sm --all
+    ```
     """
     from keras_drn.export.precision import with_precision
 
@@ -68,7 +81,7 @@ def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = N
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(
-            f"{path!r} exists; pass overwrite=True (--overwrite) to replace it, or "
+            f"{path!r} exists; pass overwrite=True to replace it, or "
             f"choose another output directory."
         )
     height, width = serving.input_shape
@@ -112,40 +125,33 @@ def export_saved_model(model: keras.Model, path: str, *, dataset: str | None = N
     archive.add_endpoint("serving_bytes", serve_bytes, input_signature=[bytes_spec])
     archive.add_endpoint("serving_logits", serve_logits, input_signature=[image_spec])
 
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    temp = tempfile.mkdtemp(prefix=".tmp_saved_model_", dir=parent)
-    try:
+    meta = serving.metadata(
+        precision=precision,
+        signatures={
+            "serving_default": "images uint8 [N,H,W,3] -> labels int32 [N,H,W], "
+                               "probabilities float32 [N,H,W,C]",
+            "serving_bytes": "image_bytes string [N] (PNG/JPEG) -> same as "
+                             "serving_default",
+            "serving_logits": "images uint8 [N,H,W,3] -> logits float32 [N,H,W,C]",
+        },
+        **(extra_metadata or {}),
+    )
+    # Written beside `path` and renamed into place (an old model stays until then).
+    with atomic_path(path, directory=True) as temp:
         archive.write_out(temp, verbose=False)
-        meta = serving.metadata(
-            precision=precision,
-            signatures={
-                "serving_default": "images uint8 [N,H,W,3] -> labels int32 [N,H,W], "
-                                   "probabilities float32 [N,H,W,C]",
-                "serving_bytes": "image_bytes string [N] (PNG/JPEG) -> same as "
-                                 "serving_default",
-                "serving_logits": "images uint8 [N,H,W,3] -> logits float32 [N,H,W,C]",
-            },
-            **(extra_metadata or {}),
-        )
-        os.makedirs(os.path.join(temp, "assets.extra"), exist_ok=True)
-        with open(os.path.join(temp, "assets.extra", METADATA_FILE), "w") as f:
-            json.dump(meta, f, indent=2, sort_keys=True)
-        old = None
-        if os.path.exists(path):  # keep the old model until the new one is in place
-            old = tempfile.mkdtemp(prefix=".old_saved_model_", dir=parent)
-            os.replace(path, os.path.join(old, "model"))
-        os.replace(temp, path)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
+        write_json_atomic(os.path.join(temp, "assets.extra", METADATA_FILE), meta)
     return path
 
 
 def read_saved_model_metadata(path: str) -> dict | None:
-    """The keras_drn description stored with a SavedModel, or None."""
+    """The keras_drn description stored with a SavedModel.
+
+    Args:
+        path: the SavedModel directory.
+
+    Returns:
+        `assets.extra/keras_drn.json` as a dict, or None if it is not there.
+    """
     file = os.path.join(os.fspath(path), "assets.extra", METADATA_FILE)
     if not os.path.isfile(file):
         return None

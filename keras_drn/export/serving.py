@@ -20,6 +20,8 @@ import tensorflow as tf
 
 from keras_drn.export import heads
 from keras_drn.export.logits_range import fake_quant
+from keras_drn.export.options import check_input_size
+from keras_drn.export.options import nearest_multiples  # noqa: F401  (re-exported)
 from keras_drn.meta.normalization import Normalization
 from keras_drn.models.segmenter import HEADS
 from keras_drn.models.segmenter import DRNImageSegmenter
@@ -69,45 +71,6 @@ def detect_head(model) -> str:
     """The head of a DRNSeg segmenter: "reference", "bilinear" or "none" (its `head`
     attribute; kept for callers of the earlier interface)."""
     return check_segmenter(model).head
-
-
-def nearest_multiples(size: int, multiple: int = heads.FACTOR) -> tuple[int, int]:
-    below = max(multiple, size // multiple * multiple)
-    above = -(-size // multiple) * multiple
-    return below, above
-
-
-def check_input_size(input_size, head: str) -> tuple[int, int]:
-    """Validates a static (height, width) for an export with `head`.
-
-    The reference head reproduces segment.py, whose x8 transposed convolution returns
-    8 * ceil(H / 8) rows: the reference model only maps an H x W image to an H x W
-    label map when 8 divides H and W (Cityscapes' 1024 x 2048 and every crop the
-    reference trains on). An exported model stays within that geometry; the bilinear
-    and "none" heads take any size of at least 8.
-    """
-    try:
-        height, width = (int(s) for s in input_size)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"Invalid input_size={input_size!r}: expected (height, width), e.g. "
-            f"(512, 1024)."
-        ) from None
-    for axis, size in (("height", height), ("width", width)):
-        if size < heads.FACTOR:
-            raise ValueError(
-                f"Invalid input_size={input_size!r}: the {axis} must be at least "
-                f"{heads.FACTOR} pixels (DRN downsamples by 8), received {size}."
-            )
-        if head == "reference" and size % heads.FACTOR:
-            below, above = nearest_multiples(size)
-            raise ValueError(
-                f"Invalid input_size={input_size!r}: the reference head needs a "
-                f"{axis} that is a multiple of {heads.FACTOR} (its x8 transposed "
-                f"convolution tiles the output in 8x8 cells), received {size}. Use "
-                f"{below} or {above}, or the 'bilinear' head, which takes any size."
-            )
-    return height, width
 
 
 class SegmentationGraph:

@@ -20,7 +20,6 @@ Quantisation modes:
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -33,28 +32,32 @@ from keras_drn.export import edge_metadata
 from keras_drn.export import graph as graph_lib
 from keras_drn.export import metadata as metadata_lib
 from keras_drn.export.logits_range import fit_logits_range
+from keras_drn.export.options import OUTPUTS
+from keras_drn.export.options import QUANTIZE_MODES
+from keras_drn.export.options import as_pair
+from keras_drn.export.options import check_input_size
+from keras_drn.export.options import parse_input_size  # noqa: F401  (re-exported)
 from keras_drn.export.serving import SegmentationGraph
-from keras_drn.export.serving import check_input_size
+from keras_drn.files import write_bytes_atomic
 from keras_drn.models import validation
 
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
-OUTPUTS = ("logits", "labels")
-
-
-def parse_input_size(text: str) -> tuple[int, int]:
-    """'512x1024' (height x width) -> (512, 1024)."""
-    parts = str(text).lower().replace("*", "x").split("x")
-    try:
-        height, width = (int(p) for p in parts)
-    except ValueError:
-        raise ValueError(
-            f"Invalid input size {text!r}: expected HEIGHTxWIDTH, e.g. 512x1024."
-        ) from None
-    return height, width
+__all__ = ["OUTPUTS", "QUANTIZE_MODES", "check_options", "convert_to_tflite",
+           "describe", "parse_input_size", "write_tflite"]
 
 
 def check_options(quantize: str, outputs: str, integer_io: bool, head: str) -> None:
-    """Validates the conversion options together (before any work is done)."""
+    """Validates the conversion options together, before any work is done.
+
+    Args:
+        quantize: one of `QUANTIZE_MODES`.
+        outputs: one of `OUTPUTS`.
+        integer_io: whether the int8 model exposes int8 logits.
+        head: the segmenter's head.
+
+    Raises:
+        ValueError: an unknown choice, labels without an upsampling head, or
+            `integer_io` without full-integer quantisation.
+    """
     validation.check_choice("quantize", quantize, QUANTIZE_MODES)
     validation.check_choice("outputs", outputs, OUTPUTS)
     if outputs == "labels" and head == "none":
@@ -112,6 +115,7 @@ def convert_to_tflite(
     check: bool = True,
     extra_metadata: dict | None = None,
     standard_metadata: bool = True,
+    lean_stem: bool = True,
 ) -> bytes:
     """Converts a DRNSeg segmenter to a TFLite flatbuffer.
 
@@ -143,6 +147,12 @@ def convert_to_tflite(
             as an associated label file; `keras_drn.export.edge_metadata`), where the
             `mediapipe` package is installed.
 
+        lean_stem: compute the full-resolution convolutions (DRN's 7x7 stem and
+            the 3x3 layers at input resolution) in space-to-depth form, with their
+            batch norm and ReLU folded in (`keras_drn.export.stem`): the same
+            function, and XNNPACK needs no per-pixel indirection buffer for a 7x7
+            kernel at full resolution (784 MiB at 1024x2048).
+
     Returns:
         The `.tflite` bytes, with keras_drn metadata (`read_metadata`) and, with
         mediapipe installed, the standard metadata and its label file.
@@ -150,6 +160,10 @@ def convert_to_tflite(
     serving = SegmentationGraph(model, dataset=dataset)
     check_options(quantize, outputs, integer_io, serving.head)
     height, width = check_input_size(input_size, serving.head)
+    if lean_stem:
+        from keras_drn.export.stem import lean_features
+
+        serving.features = lean_features(serving.model, (height, width))
     logits_range = fitted = None
     if quantize == "int8":
         if representative_images is None:
@@ -247,13 +261,13 @@ def _int8_logits_range(serving, images, size, choice):
     if choice == "minmax":
         return None, None
     if choice != "argmax":
-        try:
-            low, high = (float(v) for v in choice)
-        except (TypeError, ValueError):
+        pair = as_pair(choice, float)
+        if pair is None:
             raise ValueError(
                 f"Invalid int8_logits_range={choice!r}: expected 'argmax', 'minmax' or "
                 f"(low, high)."
-            ) from None
+            )
+        low, high = pair
         if not low <= 0 <= high or low == high:
             raise ValueError(
                 f"Invalid int8_logits_range={choice!r}: need low <= 0 <= high, low < "
@@ -272,24 +286,26 @@ def _int8_logits_range(serving, images, size, choice):
     return (fitted.low, fitted.high), fitted
 
 
-def write_tflite(content: bytes, path: str) -> None:
-    """Writes atomically (temp file + rename): a reader never sees half a model."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".tmp_", suffix=".tflite", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
+def write_tflite(content: bytes, path) -> None:
+    """Writes a `.tflite` model atomically: a reader never sees half a model.
+
+    Args:
+        content: the flatbuffer, e.g. from `convert_to_tflite`.
+        path: the file to write; its folder is created if needed.
+    """
+    write_bytes_atomic(path, content)
 
 
 def describe(content: bytes) -> str:
-    """A short human-readable summary: op counts, dilations, input and outputs."""
+    """A short summary of a `.tflite` model for people.
+
+    Args:
+        content: the flatbuffer.
+
+    Returns:
+        Lines with the op counts, the dilated convolutions and their factors, and
+        every input and output tensor (dtype, shape, quantisation).
+    """
     info = graph_lib.inspect_tflite(content)
     lines = [
         f"ops: {json.dumps(dict(sorted(info.op_counts.items())))}",

@@ -15,7 +15,6 @@ None, the model's own, and an explicit name overrides it.
 from keras_drn.inference.multiscale import MS_SCALES
 from keras_drn.inference.multiscale import predict_labels
 from keras_drn.inference.multiscale import predict_logits
-from keras_drn.inference.outputs import colorize
 from keras_drn.inference.outputs import overlay
 from keras_drn.inference.predictor import Predictor
 from keras_drn.inference.predictor import list_images
@@ -27,6 +26,7 @@ from keras_drn.inference.scoring import score_model
 from keras_drn.inference.tiling import dilation_tiles
 from keras_drn.inference.tiling import sliding_window
 from keras_drn.inference.tiling import window_starts
+from keras_drn.meta.palettes import colorize
 
 __all__ = [
     "MS_SCALES",

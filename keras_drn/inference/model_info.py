@@ -79,8 +79,16 @@ def dilation_zoom(model) -> int:
 
 
 def model_dataset(model, dataset: str | None = None) -> str | None:
-    """`dataset` when given; else the segmenter's `dataset` (may be None); for a plain
-    model `PLAIN_MODEL_DATASET`."""
+    """The dataset a model's predictions are for.
+
+    Args:
+        model: a keras_drn segmenter or a plain Keras model.
+        dataset: an explicit dataset name, which wins.
+
+    Returns:
+        `dataset` when given; else the segmenter's `dataset` (may be None); for a
+        plain model `PLAIN_MODEL_DATASET`.
+    """
     if dataset is not None:
         return dataset
     segmenter = segmenter_of(model)
@@ -115,9 +123,18 @@ def model_normalization(model, dataset: str | None = None,
 
 
 def model_class_names(model, dataset: str | None = None) -> tuple[str, ...] | None:
-    """One name per class: the segmenter's `class_names` unless another `dataset` is
-    given, then that dataset's names (when it has as many classes as the model). None
-    for a plain model without a dataset whose class count matches."""
+    """One name per class of `model`.
+
+    Args:
+        model: a keras_drn segmenter or a plain Keras model.
+        dataset: another dataset whose names to use (when it has as many classes as
+            the model).
+
+    Returns:
+        The segmenter's `class_names` unless another `dataset` is given, then that
+        dataset's names; None for a plain model without a dataset whose class count
+        matches.
+    """
     from keras_drn.models.segmenter import default_class_names
 
     segmenter = segmenter_of(model)
@@ -132,7 +149,15 @@ def model_class_names(model, dataset: str | None = None) -> tuple[str, ...] | No
 
 def normalize_images(images, norm: Normalization) -> np.ndarray:
     """`(x * scale - mean) / std` of RGB images on 0..255 (numpy, float32), the same
-    arithmetic as `keras_drn.preprocess_input`."""
+    arithmetic as `keras_drn.preprocess_input`.
+
+    Args:
+        images: an array of RGB images (channels last), any leading axes.
+        norm: the statistics.
+
+    Returns:
+        A float32 array of the same shape.
+    """
     x = np.asarray(images, dtype=np.float32)
     if x.shape[-1:] != (3,):
         raise ValueError(

@@ -73,7 +73,16 @@ _LOG_PROB_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def log_probability_model(model, kind: str | None = None) -> keras.Model:
     """`model` with log-probabilities as its output, computed on the device (cached:
     the wrapper shares the model's layers, and its traced predict function is reused
-    across calls)."""
+    across calls).
+
+    Args:
+        model: a segmenter or plain model.
+        kind: what `model` returns ("logits", "probabilities", "log_probabilities");
+            None reads it from the model (`keras_drn.inference.model_info`).
+
+    Returns:
+        A `keras.Model` on the same input.
+    """
     kind = model_info.output_kind(model) if kind is None else kind
     if kind not in OUTPUT_KINDS:
         raise ValueError(f"Invalid output kind={kind!r}. Expected one of: {OUTPUT_KINDS}.")
@@ -194,7 +203,21 @@ def predict_logits(
 
 def predict_labels(model, image, **kwargs) -> np.ndarray:
     """The argmax of `predict_logits`: (H, W) uint8 class ids (int32 past 256
-    classes)."""
+    classes).
+
+    Args:
+        model: a segmenter or plain model.
+        image: an (H, W, 3) RGB image on 0..255.
+        **kwargs: `predict_logits`' options (scales, flip, window, dataset, ...).
+
+    Returns:
+        The (H, W) label map.
+
+    Example:
+    ```python
+    labels = predict_labels(segmenter, image, scales=MS_SCALES, flip=True)
+    ```
+    """
     scores = predict_logits(model, image, **kwargs)
     dtype = np.uint8 if scores.shape[-1] <= 256 else np.int32
     return scores.argmax(axis=-1).astype(dtype)

@@ -24,16 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_drn.evaluation.cityscapes import train_ids_to_label_ids
+from keras_drn.files import IMAGE_SUFFIXES
+from keras_drn.files import is_image_file
+from keras_drn.files import list_image_files
+from keras_drn.files import read_image
 from keras_drn.inference.model_info import model_class_names
 from keras_drn.inference.model_info import model_dataset
 from keras_drn.inference.multiscale import predict_logits
-from keras_drn.inference.outputs import colorize
 from keras_drn.inference.outputs import overlay
-from keras_drn.inference.outputs import read_image
 from keras_drn.inference.outputs import save_png
+from keras_drn.meta.labels import train_ids_to_label_ids
+from keras_drn.meta.palettes import colorize
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
 OUTPUTS = ("train_ids", "label_ids", "color", "overlay")
 
 
@@ -77,10 +79,6 @@ class Predictor:
     __call__ = predict
 
 
-def _is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
-
-
 def list_images(inputs) -> list[tuple[Path, Path]]:
     """Resolves inputs to (image path, output-relative path) pairs.
 
@@ -98,7 +96,7 @@ def list_images(inputs) -> list[tuple[Path, Path]]:
         text = os.fspath(item)
         path = Path(text)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _is_image(p))
+            files = sorted(Path(p) for p in list_image_files(path))
             if not files:
                 raise ValueError(f"No images ({', '.join(IMAGE_SUFFIXES)}) under {path}.")
             found += [(p, p.relative_to(path)) for p in files]
@@ -117,7 +115,7 @@ def list_images(inputs) -> list[tuple[Path, Path]]:
             found.append((path, Path(path.name)))
         elif any(ch in text for ch in "*?["):
             files = sorted(Path(p) for p in glob.glob(text, recursive=True)
-                           if Path(p).is_file() and _is_image(Path(p)))
+                           if Path(p).is_file() and is_image_file(p))
             if not files:
                 raise ValueError(f"The pattern {text!r} matches no image.")
             found += [(p, Path(p.name)) for p in files]

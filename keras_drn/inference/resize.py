@@ -32,6 +32,13 @@ def resize_image(image: np.ndarray, size) -> np.ndarray:
 
     uint8 images are resized as RGB images (rounded and clipped to uint8, as the
     reference); other dtypes channel by channel in float32 (mode "F").
+
+    Args:
+        image: the (H, W, 3) image.
+        size: (height, width).
+
+    Returns:
+        The resized image, uint8 for uint8 input, else float32.
     """
     height, width = _size(size)
     image = np.asarray(image)
@@ -43,7 +50,15 @@ def resize_image(image: np.ndarray, size) -> np.ndarray:
 
 
 def resize_scores(scores: np.ndarray, size) -> np.ndarray:
-    """Resizes float (H, W, C) score maps to `size` with PIL BILINEAR per channel."""
+    """Resizes float (H, W, C) score maps to `size` with PIL BILINEAR per channel.
+
+    Args:
+        scores: the (H, W, C) maps.
+        size: (height, width).
+
+    Returns:
+        A float32 (height, width, C) array.
+    """
     height, width = _size(size)
     scores = np.asarray(scores, dtype=np.float32)
     if scores.shape[:2] == (height, width):
@@ -83,6 +98,15 @@ def interp_map(prob: np.ndarray, zoom: int, height: int, width: int, *,
     and stored as float32 as the numba original. The original reads one row (column)
     past the end when the output needs it (its last tile ends exactly at the image
     edge); we repeat the last row (column) there instead.
+
+    Args:
+        prob: the (h, w, C) map.
+        zoom: the upsampling factor.
+        height, width: the output's size.
+        chunk_rows: output rows computed at a time (bounds the memory).
+
+    Returns:
+        A float32 (height, width, C) array.
     """
     prob = np.asarray(prob, dtype=np.float32)
     zoom = int(zoom)

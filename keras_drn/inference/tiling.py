@@ -51,6 +51,18 @@ def window_starts(size: int, window: int, margin: int, align: int = 8) -> list[i
 
     Each start is a multiple of `align`; consecutive windows overlap by at least
     2 * margin; the last one ends at `size` (it may be shorter than `window`).
+
+    Args:
+        size: the axis's length.
+        window: the window's length.
+        margin: the context dropped at each inner window edge.
+        align: what every start is a multiple of (the network's stride).
+
+    Returns:
+        The start offsets, ascending.
+
+    Raises:
+        ValueError: the window keeps fewer than `align` pixels inside its margins.
     """
     if window >= size:
         return [0]
@@ -122,7 +134,15 @@ def sliding_window(forward: Forward, image: np.ndarray, window, margin, *,
 def reflect_101(image: np.ndarray, top: int, bottom: int, left: int, right: int
                 ) -> np.ndarray:
     """cv2.copyMakeBorder(..., BORDER_REFLECT_101) on (H, W, ...): numpy's "reflect",
-    which keeps reflecting when the border is wider than the image."""
+    which keeps reflecting when the border is wider than the image.
+
+    Args:
+        image: an array with rows and columns first.
+        top, bottom, left, right: the border widths.
+
+    Returns:
+        The padded array.
+    """
     if min(image.shape[:2]) < 2 and max(top, bottom, left, right) > 0:
         raise ValueError(
             f"Cannot reflect-pad an image of {image.shape[0]}x{image.shape[1]} pixels; "

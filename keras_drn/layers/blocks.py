@@ -33,6 +33,18 @@ def basic_block(
 
     `project` builds the downsample branch (stride != 1 or a change of width); with
     `residual=False` the shortcut is not added, as in DRN-C levels 7 and 8.
+
+    Args:
+        x: the input tensor.
+        filters: the block's channels.
+        strides: the first convolution's stride.
+        dilation: the dilations of the two convolutions.
+        residual: whether the shortcut is added.
+        project: whether the shortcut is a 1x1 projection (`<name>_downsample`).
+        name: the block's prefix (`layer3_0` for the reference's `layer3.0`).
+
+    Returns:
+        The output tensor.
     """
     shortcut = x
     if project:
@@ -55,6 +67,18 @@ def bottleneck_block(
 
     The reference ignores `residual` here (the shortcut is always added) and uses only
     dilation[1]; we follow it.
+
+    Args:
+        x: the input tensor.
+        planes: the inner channels; the block outputs `4 * planes`.
+        strides: the 3x3 convolution's stride.
+        dilation: the 3x3 convolution uses `dilation[1]`.
+        residual: ignored, as in the reference.
+        project: whether the shortcut is a 1x1 projection (`<name>_downsample`).
+        name: the block's prefix.
+
+    Returns:
+        The output tensor.
     """
     del residual  # drn.py:101: always added.
     shortcut = x
@@ -77,6 +101,18 @@ def conv_bn_relu(x, filters, convs, *, strides=1, dilation=1, name, first_index=
 
     The reference builds them as one flat Sequential, so the conv/BN/ReLU of the i-th
     repetition are children 3i, 3i+1, 3i+2: `layer7.3.weight` is the second conv.
+
+    Args:
+        x: the input tensor.
+        filters: output channels of every convolution.
+        convs: how many conv-BN-ReLU repetitions.
+        strides: the first convolution's stride.
+        dilation: every convolution's dilation.
+        name: the level's prefix ("layer7").
+        first_index: the Sequential index of the first convolution.
+
+    Returns:
+        The output tensor.
     """
     for i in range(convs):
         base = first_index + 3 * i

@@ -40,6 +40,22 @@ def conv2d(
     can fuse. At stride 2 TensorFlow's "same" pads the bottom/right only, so we pad
     explicitly (`ZeroPadding2D`) and convolve "valid", as PyTorch does.
     An integer `padding` gives that many zeros on every side; "valid" gives none.
+
+    Args:
+        x: the input tensor (NHWC).
+        filters: output channels.
+        kernel_size: the square kernel's size.
+        strides: the stride.
+        dilation: the dilation rate.
+        padding: None (the reference's), an int, or "valid".
+        use_bias: whether the convolution has a bias (drn.py's have none).
+        name: the layer's name (the padding layer, when there is one, is
+            `<name>_pad`).
+        kernel_initializer: default `he_fan_out()`.
+        bias_initializer: the bias's initialiser.
+
+    Returns:
+        The output tensor.
     """
     if kernel_initializer is None:
         kernel_initializer = he_fan_out()
@@ -67,6 +83,16 @@ def conv2d(
 
 
 def batch_norm(x, name):
+    """A BatchNormalization with PyTorch's defaults (eps 1e-5, momentum 0.1 of the new
+    batch), synchronised across replicas inside `keras_drn.layers.sync.synchronized()`.
+
+    Args:
+        x: the input tensor.
+        name: the layer's name.
+
+    Returns:
+        The output tensor.
+    """
     return keras.layers.BatchNormalization(
         epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name,
         synchronized=sync.synchronized(),

@@ -1,4 +1,5 @@
-"""Class names and label-id tables of the datasets the papers evaluate on."""
+"""Class names of the datasets the papers evaluate on, and Cityscapes' label ids with
+the maps between its label ids (the *_labelIds.png values) and train ids (0..18)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import numpy as np
 
 
 class CityscapesLabel(NamedTuple):
+    """One row of the Cityscapes label definition (cityscapesscripts helpers/labels.py)."""
+
     name: str
     id: int  # value stored in *_labelIds.png
     train_id: int  # 0..18, or 255 for classes not evaluated
@@ -94,7 +97,17 @@ _CLASS_NAMES = {
 
 
 def class_names(dataset: str) -> tuple[str, ...]:
-    """Returns the class names of `dataset`, in train-id order."""
+    """The class names of `dataset`, in train-id order.
+
+    Args:
+        dataset: "cityscapes", "synthetic", "camvid", "kitti" or "pascal_voc".
+
+    Returns:
+        A tuple of names, one per class.
+
+    Raises:
+        ValueError: an unknown dataset.
+    """
     try:
         return _CLASS_NAMES[dataset]
     except KeyError:
@@ -108,8 +121,52 @@ def label_id_to_train_id_table() -> np.ndarray:
 
     Every value that is not a Cityscapes label id (and every non-evaluated class) maps
     to 255, so `table[label_ids]` turns a *_labelIds.png into train ids.
+
+    Returns:
+        A (256,) uint8 array.
     """
     table = np.full(256, 255, dtype=np.uint8)
     for label in CITYSCAPES_LABELS:
         table[label.id] = label.train_id
     return table
+
+
+def train_id_to_label_id_table() -> np.ndarray:
+    """A 256-entry uint8 lookup table from Cityscapes train ids to label ids.
+
+    Train ids 0..18 map to their label ids (road 0 -> 7, ..., bicycle 18 -> 33); every
+    other value, 255 (ignore) included, maps to 0 ("unlabeled").
+
+    Returns:
+        A (256,) uint8 array.
+    """
+    table = np.zeros(256, dtype=np.uint8)
+    for label in CITYSCAPES_LABELS:
+        if label.train_id != 255:
+            table[label.train_id] = label.id
+    return table
+
+
+_TRAIN_TO_LABEL = train_id_to_label_id_table()
+
+
+def train_ids_to_label_ids(train_ids) -> np.ndarray:
+    """Cityscapes train ids to label ids, as the benchmark server wants them.
+
+    Args:
+        train_ids: an integer array of train ids (0..18; 255 or any other value is
+            not a class).
+
+    Returns:
+        A uint8 array of the same shape: each class's label id, and 0 ("unlabeled")
+        wherever the input is not a class.
+
+    Example:
+    ```python
+    label_ids = train_ids_to_label_ids(predictor.predict(image))
+    ```
+    """
+    train_ids = np.asarray(train_ids).astype(np.int64)
+    valid = (train_ids >= 0) & (train_ids < len(CITYSCAPES_CLASSES))
+    return np.where(valid, _TRAIN_TO_LABEL[np.where(valid, train_ids, 0)], 0).astype(
+        np.uint8)

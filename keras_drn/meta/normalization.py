@@ -44,5 +44,18 @@ DILATION_MEAN_BGR: dict[str, tuple[float, float, float]] = {
 
 
 def dilation_normalization(dataset: str) -> Normalization:
+    """The input statistics of a Dilation model of `dataset`: its BGR mean
+    (`DILATION_MEAN_BGR`, fyu/dilation datasets/*.json) in RGB order, on 0..255, no
+    scaling.
+
+    Args:
+        dataset: "pascal_voc", "camvid", "kitti" or "cityscapes".
+
+    Returns:
+        A `Normalization`.
+
+    Raises:
+        KeyError: a dataset without a Dilation model.
+    """
     b, g, r = DILATION_MEAN_BGR[dataset]
     return Normalization(mean=(r, g, b), std=(1.0, 1.0, 1.0), scale=1.0)

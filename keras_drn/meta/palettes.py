@@ -1,4 +1,5 @@
-"""Colour palettes (RGB) for label maps, one row per train id."""
+"""Colour palettes (RGB) for label maps, one row per train id, and `colorize`, which
+paints a label map with them."""
 
 from __future__ import annotations
 
@@ -45,6 +46,17 @@ def palette(dataset: str, ignore_color=(0, 0, 0)) -> np.ndarray:
 
     Indexing it with a uint8 label map (`palette(...)[labels]`) colours every class and
     paints 255 (ignore) and any other unused id with `ignore_color`.
+
+    Args:
+        dataset: a key of `PALETTES` ("cityscapes", "camvid", "kitti", "pascal_voc",
+            "synthetic").
+        ignore_color: the RGB colour of 255 and of every id the dataset does not use.
+
+    Returns:
+        A (256, 3) uint8 array.
+
+    Raises:
+        ValueError: `dataset` has no palette.
     """
     try:
         rows = PALETTES[dataset]
@@ -57,3 +69,78 @@ def palette(dataset: str, ignore_color=(0, 0, 0)) -> np.ndarray:
     full[:] = np.asarray(ignore_color, dtype=np.uint8)
     full[: len(rows)] = rows
     return full
+
+
+def generic_palette(ignore_color=(0, 0, 0)) -> np.ndarray:
+    """A 256x3 uint8 palette for the classes of no known dataset.
+
+    It follows the PASCAL VOC colour map's construction (the bits of each id spread
+    over the three channels), which gives every id its own colour.
+
+    Args:
+        ignore_color: the RGB colour of 255.
+
+    Returns:
+        A (256, 3) uint8 array.
+    """
+    ids = np.arange(256)
+    colours = np.zeros((256, 3), dtype=np.int64)
+    for shift in range(8):
+        for channel in range(3):
+            bit = (ids >> (3 * shift + channel)) & 1
+            colours[:, channel] |= bit << (7 - shift)
+    colours[255] = ignore_color
+    return colours.astype(np.uint8)
+
+
+def label_palette(dataset: str | None, ignore_color=(0, 0, 0)) -> np.ndarray:
+    """The palette of `dataset` (`palette`), or `generic_palette` for None (a model
+    that names no dataset).
+
+    Args:
+        dataset: a key of `PALETTES`, or None.
+        ignore_color: the RGB colour of 255 (and of the ids the dataset does not use).
+
+    Returns:
+        A (256, 3) uint8 array.
+
+    Raises:
+        ValueError: `dataset` is neither None nor a key of `PALETTES`.
+    """
+    if dataset is None:
+        return generic_palette(ignore_color)
+    return palette(dataset, ignore_color)
+
+
+def colorize(labels, dataset: str | None = "cityscapes", *, ignore_color=(0, 0, 0)
+             ) -> np.ndarray:
+    """Paints a label map in the colours of its dataset.
+
+    Args:
+        labels: an (H, W) array of class ids in [0, 255] (255: ignore).
+        dataset: whose colours to use (a key of `PALETTES`), or None for
+            `generic_palette`.
+        ignore_color: the RGB colour of 255 and of the ids the dataset does not use.
+
+    Returns:
+        An (H, W, 3) uint8 RGB picture.
+
+    Raises:
+        ValueError: `labels` is not 2-D, holds ids outside [0, 255], or `dataset` has
+            no palette.
+
+    Example:
+    ```python
+    from keras_drn.meta import colorize
+    picture = colorize(segmenter.predict_labels(images)[0], "cityscapes")
+    ```
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ValueError(f"Expected an (H, W) label map, received shape {labels.shape}.")
+    if labels.min(initial=0) < 0 or labels.max(initial=0) > 255:
+        raise ValueError(
+            f"Label ids must lie in [0, 255] to be coloured, received "
+            f"[{labels.min()}, {labels.max()}]."
+        )
+    return label_palette(dataset, ignore_color)[labels.astype(np.uint8)]

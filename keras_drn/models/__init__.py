@@ -10,8 +10,8 @@ from keras_drn.models.configs import PUBLISHED
 from keras_drn.models.configs import DilationConfig
 from keras_drn.models.configs import DRNConfig
 from keras_drn.models.dilation import build_dilation
+from keras_drn.models.drn import arch_config
 from keras_drn.models.drn import build_drn
-from keras_drn.models.drn import get_config
 from keras_drn.models.drn import level_output_names
 from keras_drn.models.preprocessor import DilationImageConverter
 from keras_drn.models.preprocessor import DilationImageSegmenterPreprocessor
@@ -37,9 +37,9 @@ __all__ = [
     "PUBLISHED",
     "DRNConfig",
     "DilationConfig",
+    "arch_config",
     "build_dilation",
     "build_drn",
     "build_drnseg",
-    "get_config",
     "level_output_names",
 ]

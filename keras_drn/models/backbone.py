@@ -39,7 +39,11 @@ def _config_to_dict(config: DRNConfig) -> dict:
 
 def resolve_backbone_arch(arch, width: float = 1.0) -> tuple[str, DRNConfig]:
     """(name, row) for `arch`: a table name ("drn_d_22"), a `DRNConfig` row, or the
-    row as a dict (what `get_config` stores for a custom row); scaled by `width`."""
+    row as a dict (what `get_config` stores for a custom row); scaled by `width`.
+
+    Raises:
+        ValueError: an unknown name, or a width that leaves level 2 too narrow.
+    """
     if isinstance(arch, dict):
         arch = DRNConfig(**{k: tuple(v) if isinstance(v, list) else v
                             for k, v in arch.items()})
@@ -155,7 +159,8 @@ class DilationBackbone(_NamedPresets, keras_hub.models.Backbone):
     network.py build_frontend_vgg) up to fc7: valid padding, ceil-mode pooling after the
     first three blocks, conv5 dilated by 2, fc6 a 7x7 convolution dilated by 4.
 
-    The output has 4096 channels at stride 8 and loses 186 pixels on each side
+    The output has 4096 channels (times `width`) at stride 8 and loses 186 pixels on
+    each side
     (`keras_drn.models.dilation.frontend_output_size`). Inputs are RGB with the
     dataset's mean subtracted, on 0..255.
 
@@ -163,22 +168,28 @@ class DilationBackbone(_NamedPresets, keras_hub.models.Backbone):
         image_shape: (height, width, 3); None sizes accept any size of at least the
             front end's minimum.
         dropout: rate of the dropout after fc6 and fc7 (training only).
+        width: multiplies every layer's channels (fc6 and fc7 have `4096 * width`);
+            only 1.0 is the published network and has released weights.
         **kwargs: `name`, `dtype`, `trainable`.
     """
 
-    def __init__(self, image_shape=(None, None, 3), dropout=0.5, **kwargs):
+    def __init__(self, image_shape=(None, None, 3), dropout=0.5, width=1.0, **kwargs):
+        if isinstance(width, bool) or not isinstance(width, (int, float)) or width <= 0:
+            raise ValueError(f"Invalid width={width!r}: expected a positive number.")
         shape = validation.check_input_shape(
             image_shape, min_size=min_input_size(), what="DilationBackbone (valid padding)"
         )
         inputs = keras.Input(shape=shape, name="image")
-        x, levels = frontend_features(inputs, dropout=dropout)
+        x, levels = frontend_features(inputs, dropout=dropout, width=width)
         kwargs.setdefault("name", "dilation_frontend")
         super().__init__(inputs=inputs, outputs=x, **kwargs)
         self.image_shape = shape
         self.dropout = float(dropout)
+        self.width = float(width)
         self.pyramid_outputs = levels
 
     def get_config(self):
         config = super().get_config()
-        config.update({"image_shape": list(self.image_shape), "dropout": self.dropout})
+        config.update({"image_shape": list(self.image_shape), "dropout": self.dropout,
+                       "width": self.width})
         return config

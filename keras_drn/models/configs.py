@@ -50,6 +50,7 @@ class DRNConfig:
 
     @property
     def expansion(self) -> int:
+        """Output channels per planes of a block: 4 for bottlenecks, else 1."""
         return 4 if self.block == "bottleneck" else 1
 
     @property

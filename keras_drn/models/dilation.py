@@ -68,15 +68,28 @@ def _conv(x, filters, kernel, *, dilation=1, padding="valid", name, init=None):
     )(x)
 
 
-def frontend_features(x, *, dropout=0.5):
+def frontend_features(x, *, dropout=0.5, width=1.0):
     """The front end (network.py:73-128) up to fc7: VGG-16 convolutions with no
     padding, 2x2 ceil-mode max pooling after blocks 1-3, conv5 dilated by 2, fc6 a 7x7
-    conv dilated by 4, fc7 1x1. Returns the 4096-channel stride-8 map and each block's
-    output by name ("block1" ... "block5", "fc6", "fc7")."""
+    conv dilated by 4, fc7 1x1.
+
+    Args:
+        x: the input tensor (RGB, mean subtracted, on 0..255).
+        dropout: the rate of the dropout after fc6 and fc7.
+        width: multiplies every layer's channels (rounded, at least 1); only 1.0 is
+            the published network and has released weights.
+
+    Returns:
+        `(features, levels)`: the stride-8 map (4096 channels at width 1) and each
+        block's output by name ("block1" ... "block5", "fc6", "fc7").
+    """
+    def channels(count: int) -> int:
+        return max(1, round(count * width))
+
     levels = {}
-    for block, (channels, convs) in enumerate(VGG_BLOCKS, start=1):
+    for block, (planes, convs) in enumerate(VGG_BLOCKS, start=1):
         for i in range(1, convs + 1):
-            x = _conv(x, channels, 3, dilation=2 if block == 5 else 1,
+            x = _conv(x, channels(planes), 3, dilation=2 if block == 5 else 1,
                       name=f"conv{block}_{i}")
             x = keras.layers.ReLU(name=f"relu{block}_{i}")(x)
         levels[f"block{block}"] = x
@@ -84,11 +97,11 @@ def frontend_features(x, *, dropout=0.5):
             # Caffe rounds pooled sizes up. For a 2x2/2 window that is TF's "same": an
             # odd size gets one padded (ignored) column at the end.
             x = keras.layers.MaxPooling2D(2, 2, padding="same", name=f"pool{block}")(x)
-    x = _conv(x, 4096, 7, dilation=4, name="fc6")
+    x = _conv(x, channels(4096), 7, dilation=4, name="fc6")
     x = keras.layers.ReLU(name="relu6")(x)
     levels["fc6"] = x
     x = keras.layers.Dropout(dropout, name="drop6")(x)
-    x = _conv(x, 4096, 1, name="fc7")
+    x = _conv(x, channels(4096), 1, name="fc7")
     x = keras.layers.ReLU(name="relu7")(x)
     levels["fc7"] = x
     x = keras.layers.Dropout(dropout, name="drop7")(x)
@@ -96,14 +109,31 @@ def frontend_features(x, *, dropout=0.5):
 
 
 def frontend_classifier(x, classes):
-    """The front end's 1x1 classifier `final` (named `fc-final` in VOC's prototxt)."""
+    """The front end's 1x1 classifier `final` (named `fc-final` in VOC's prototxt).
+
+    Args:
+        x: the fc7 features.
+        classes: the number of classes.
+
+    Returns:
+        The stride-8 logits.
+    """
     return _conv(x, classes, 1, name="final",
                  init=keras.initializers.RandomNormal(stddev=0.001))
 
 
 def frontend(x, classes, *, dropout=0.5):
     """The whole front end: `frontend_features` and the classifier `final`. Output
-    stride 8, and 186 pixels of context lost on each side."""
+    stride 8, and 186 pixels of context lost on each side.
+
+    Args:
+        x: the input tensor.
+        classes: the number of classes.
+        dropout: the rate of the dropout after fc6 and fc7.
+
+    Returns:
+        The stride-8 logits.
+    """
     x, _ = frontend_features(x, dropout=dropout)
     return frontend_classifier(x, classes)
 
@@ -117,7 +147,21 @@ def context_dilations(layers: int) -> list[int]:
 def context_module(x, classes, *, layers=8, kind="basic", std=0.01):
     """The context module. Basic: every layer C -> C with padding = dilation, identity
     initialised. Large: the VOC model's widths (multipliers 2,2,4,8,16,32,32,1), one
-    33-pixel zero pad before the first layer and no padding afterwards."""
+    33-pixel zero pad before the first layer and no padding afterwards.
+
+    Args:
+        x: the front end's logits.
+        classes: the number of classes (the basic module's width).
+        layers: 7, 8 or 10 (the module's depth).
+        kind: "basic" or "large" (8 layers only).
+        std: the noise of the identity initialisation (`CaffeIdentity`).
+
+    Returns:
+        The context module's logits, at the input's resolution.
+
+    Raises:
+        ValueError: a large module of other than 8 layers.
+    """
     dilations = context_dilations(layers)
     names = ["ctx_conv1_1", "ctx_conv1_2"] + [
         f"ctx_conv{i}_1" for i in range(2, layers - 2)
@@ -153,6 +197,8 @@ def frontend_output_size(size: int, *, context: str | None = "basic") -> int:
 
 
 def min_input_size() -> int:
+    """The smallest input height (or width) that leaves one output pixel after the
+    front end's unpadded convolutions."""
     size = 1
     while frontend_output_size(size) < 1:
         size += 1
@@ -160,6 +206,19 @@ def min_input_size() -> int:
 
 
 def get_dilation_config(dataset: str, family: str | None = None) -> DilationConfig:
+    """The `DILATION_CONFIGS` row of `dataset`.
+
+    Args:
+        dataset: "pascal_voc", "camvid", "kitti" or "cityscapes".
+        family: "dilation7", "dilation8" or "dilation10" to restrict the choice, or
+            None.
+
+    Returns:
+        The `DilationConfig` row.
+
+    Raises:
+        ValueError: a dataset without a model (of that family).
+    """
     choices = [k for k, v in DILATION_CONFIGS.items() if family in (None, v.name)]
     validation.check_choice("dataset", dataset, choices)
     return DILATION_CONFIGS[dataset]
@@ -177,11 +236,35 @@ def build_dilation(
     upsample: bool | None = None,
     classifier_activation=None,
     dropout: float = 0.5,
+    width: float = 1.0,
     name: str | None = None,
 ):
     """Builds a Dilation model (random weights) as a `keras_drn.DilationImageSegmenter`:
     front end, context module, and for Dilation10 the in-network x8 upsampling.
-    Arguments left as None take the dataset's values from `DILATION_CONFIGS`."""
+
+    Args:
+        dataset: "pascal_voc", "camvid", "kitti" or "cityscapes" (`DILATION_CONFIGS`).
+        family: "dilation7", "dilation8" or "dilation10", checked against the dataset;
+            None accepts the dataset's.
+        input_tensor: optional Keras tensor to apply the model to.
+        input_shape: (height, width, 3); None sizes accept any size of at least
+            `min_input_size()`.
+        classes: the number of classes.
+        context: "basic" or "large".
+        include_context: False gives the front end alone (stride-8 logits).
+        upsample: the in-network x8 upsampling (Dilation10's).
+        classifier_activation: None (logits) or "softmax".
+        dropout: the front end's dropout rate (training only).
+        width: multiplies the front end's channels (`frontend_features`); 1.0 is the
+            published network.
+        name: the model's name.
+
+    Arguments left as None take the dataset's values from `DILATION_CONFIGS`.
+
+    Returns:
+        A `keras_drn.DilationImageSegmenter` (a plain functional model around it when
+        `input_tensor` is given).
+    """
     from keras_drn.models.backbone import DilationBackbone
     from keras_drn.models.segmentation import on_input_tensor
     from keras_drn.models.segmenter import DilationImageSegmenter
@@ -199,7 +282,7 @@ def build_dilation(
     )
     if input_tensor is not None and getattr(input_tensor, "shape", None) is not None:
         input_shape = tuple(input_tensor.shape[1:])
-    backbone = DilationBackbone(image_shape=input_shape, dropout=dropout)
+    backbone = DilationBackbone(image_shape=input_shape, dropout=dropout, width=width)
     kwargs = {"name": name} if name else {}
     segmenter = DilationImageSegmenter(
         backbone, classes, context=context if include_context else None,

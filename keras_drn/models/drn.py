@@ -24,8 +24,23 @@ from keras_drn.models.configs import DRNConfig
 MIN_INPUT_SIZE = 8
 
 
-def get_config(arch: str) -> DRNConfig:
-    """Returns the table row of `arch` ("drn_c_26", also "DRN-C-26" or "drn-c-26")."""
+def arch_config(arch: str) -> DRNConfig:
+    """The `DRN_CONFIGS` row of a DRN architecture.
+
+    Args:
+        arch: its name: "drn_c_26", also "DRN-C-26" or "drn-c-26".
+
+    Returns:
+        The `DRNConfig` row.
+
+    Raises:
+        ValueError: an unknown name; the message lists the known ones.
+
+    Example:
+    ```python
+    arch_config("drn_d_22").channels  # (16, 32, 64, 128, 256, 512, 512, 512)
+    ```
+    """
     key = normalize_arch(arch)
     if key not in DRN_CONFIGS:
         raise ValueError(
@@ -36,14 +51,23 @@ def get_config(arch: str) -> DRNConfig:
 
 def resolve_arch(arch) -> tuple[str, DRNConfig]:
     """(name, row) for a table name such as "drn_d_22", or for a `DRNConfig` row
-    (named "drn_custom")."""
+    (named "drn_custom").
+
+    Raises:
+        ValueError: an unknown name.
+    """
     if isinstance(arch, DRNConfig):
         return "drn_custom", arch
     key = normalize_arch(arch)
-    return key, get_config(key)
+    return key, arch_config(key)
 
 
 def normalize_arch(arch) -> str:
+    """An architecture name in the table's spelling ("DRN-C-26" -> "drn_c_26").
+
+    Raises:
+        ValueError: `arch` is not a string.
+    """
     if not isinstance(arch, str):
         raise ValueError(
             f"Invalid arch={arch!r}: expected a name such as 'drn_d_22'. "
@@ -91,7 +115,16 @@ def _make_layer_a(x, block, planes, blocks, *, stride=1, dilation=1, name):
 
 
 def drn_features(x, config: DRNConfig):
-    """Applies the backbone to `x`; returns the stride-8 map and each level's output."""
+    """Applies the backbone of `config` to `x`.
+
+    Args:
+        x: the input tensor (normalised RGB, NHWC).
+        config: the `DRNConfig` row.
+
+    Returns:
+        `(features, levels)`: the stride-8 map and the output of each level present,
+        from level 1 on.
+    """
     if config.arch == "A":
         return _drn_a_features(x, config)
     ch, layers, levels = config.channels, config.layers, []
@@ -174,6 +207,15 @@ def classifier_head(x, config: DRNConfig, classes: int, activation):
     global average; global pooling also accepts other sizes. C/D use a 1x1 conv `fc`
     (He fan-out init, drn.py:169-175), A a Linear (PyTorch's default init); after the
     pooling both are the same affine map, so both are a Dense here.
+
+    Args:
+        x: the stride-8 feature map.
+        config: the `DRNConfig` row (its `arch` picks the initialisation).
+        classes: the number of classes.
+        activation: the last layer's activation ("softmax"), or None for logits.
+
+    Returns:
+        The (batch, classes) output tensor.
     """
     x = keras.layers.GlobalAveragePooling2D(name="avgpool")(x)
     fan_in = x.shape[-1]
@@ -200,7 +242,24 @@ def build_drn(
     name: str | None = None,
 ) -> keras.Model:
     """Builds a DRN classifier or backbone (random weights) with the keras.applications
-    keywords. `include_top=False` returns the stride-8 map (or its pooled vector)."""
+    keywords. `include_top=False` returns the stride-8 map (or its pooled vector).
+
+    Args:
+        arch: a name of `DRN_CONFIGS` or a `DRNConfig` row.
+        include_top: whether to add global average pooling and the classifier `fc`.
+        input_tensor: optional Keras tensor to build the model on.
+        input_shape: (height, width, 3); None sizes accept any size.
+        pooling: with include_top=False: None (the map), "avg" or "max".
+        classes: the classifier's classes.
+        classifier_activation: the classifier's activation, None for logits.
+        name: the model's name (default: the architecture's).
+
+    Returns:
+        A `keras.Model`. Weights are `keras_drn.DRN`'s business.
+
+    Raises:
+        ValueError: an invalid argument, named.
+    """
     key, config = resolve_arch(arch)
     if not isinstance(include_top, bool):
         raise ValueError(f"Invalid include_top={include_top!r}: expected True or False.")
@@ -224,8 +283,15 @@ def build_drn(
 def level_output_names(arch: str) -> list[str]:
     """Names of the layers whose outputs are the levels' outputs (the reference's
     `out_middle` list `y`), from level 1 to the last. Useful with
-    `keras.Model(model.input, [model.get_layer(n).output for n in names])`."""
-    config = get_config(arch)
+    `keras.Model(model.input, [model.get_layer(n).output for n in names])`.
+
+    Args:
+        arch: a name of `DRN_CONFIGS`.
+
+    Returns:
+        The layer names, one per level present.
+    """
+    config = arch_config(arch)
     names = []
     if config.arch == "A":
         for i, n in enumerate(config.layers, start=1):

@@ -20,7 +20,15 @@ __all__ = ["ACTIVATIONS", "HEADS", "build_drnseg", "on_input_tensor"]
 
 def on_input_tensor(model: keras.Model, input_tensor) -> keras.Model:
     """`model` applied to `input_tensor` (keras.applications' `input_tensor=`), as a
-    functional model from that tensor's sources."""
+    functional model from that tensor's sources.
+
+    Args:
+        model: the built model.
+        input_tensor: a Keras tensor (or a backend tensor, wrapped in an Input).
+
+    Returns:
+        A `keras.Model` named as `model`.
+    """
     tensor, source = validation.make_input(input_tensor, model.input.shape[1:])
     outputs = model(tensor)
     return keras.Model(validation.model_inputs(tensor, source), outputs,
@@ -48,6 +56,30 @@ def build_drnseg(
     (the class names and statistics the model then reports). The output is float32
     even under a mixed-precision policy. With `input_tensor`, the segmenter is applied
     to it and a plain functional model is returned.
+
+    Args:
+        arch: the backbone, a name of `DRN_CONFIGS` or a `DRNConfig` row.
+        classes: the number of classes.
+        input_tensor: optional Keras tensor to apply the segmenter to.
+        input_shape: (height, width, 3); None sizes accept any size.
+        head: one of `HEADS`.
+        activation: one of `ACTIVATIONS`.
+        width: multiplies the backbone's channels (`DRNBackbone`).
+        dataset: what the classes are; see above.
+        class_names: one name per class, overriding the dataset's.
+        name: the model's name.
+
+    Returns:
+        A `keras_drn.DRNImageSegmenter`, or a functional model with `input_tensor`.
+
+    Raises:
+        ValueError: an invalid argument, named.
+
+    Example:
+    ```python
+    segmenter = build_drnseg("drn_d_22", 19, head="bilinear")
+    logits = segmenter(np.zeros((1, 64, 96, 3), "float32"))  # (1, 64, 96, 19)
+    ```
     """
     key, _ = resolve_backbone_arch(arch, width)
     validation.check_classes(classes)

@@ -21,6 +21,13 @@ def leaf_layers(model):
 def find_layer(model, name: str):
     """The leaf layer called `name` anywhere in `model` (nested models included).
 
+    Args:
+        model: a Keras model.
+        name: the layer's name.
+
+    Returns:
+        The layer.
+
     Raises:
         ValueError: no such layer; the message names the model.
     """
@@ -31,4 +38,5 @@ def find_layer(model, name: str):
 
 
 def has_layer(model, name: str) -> bool:
+    """Whether any leaf layer of `model` (nested models included) is called `name`."""
     return any(layer.name == name for layer in leaf_layers(model))

@@ -26,36 +26,32 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 
 import tensorflow as tf
 
-from keras_drn.weights.load import save_atomic
+from keras_drn.files import atomic_path
+from keras_drn.files import write_json_atomic
+from keras_drn.training.errors import ParameterError
 
 RUN_FILE = "run.json"
 # Settings a resumed run must share with the original to continue it exactly.
 RESUME_KEYS = ("arch", "width", "classes", "global_batch", "seed", "crop_size",
                "steps_per_epoch", "dataset", "head", "family", "dilation_stage")
 
-
-def write_json_atomic(path: str, data) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+__all__ = ["CheckpointKeeper", "check_resume_settings", "find_checkpoint",
+           "find_run_file", "latest_checkpoint", "save_weights_atomic", "write_json_atomic"]
 
 
 def save_weights_atomic(model, path: str) -> None:
-    """`model.save_weights(path)` through a temporary file and a rename."""
-    save_atomic(model, path)
+    """`model.save_weights(path)` through a temporary file beside `path` (it keeps
+    the `.weights.h5` suffix Keras requires) and a rename (`keras_drn.files`).
+
+    Args:
+        model: the Keras model.
+        path: the target, ending in `.weights.h5`.
+    """
+    with atomic_path(path) as tmp:
+        model.save_weights(tmp)
 
 
 class CheckpointKeeper:
@@ -89,11 +85,15 @@ class CheckpointKeeper:
     # -- saving ----------------------------------------------------------------------
 
     def save(self) -> str | None:
+        """Checkpoints the current step (every worker: the save is collective); returns
+        the checkpoint prefix on the chief, None elsewhere."""
         path = self.manager.save(checkpoint_number=int(self.step.numpy()))
         self._clean_scratch()
         return path if self.chief else None
 
     def save_best(self, miou: float) -> str | None:
+        """Keeps the current state as the best, `best/`, with `best/best.json`
+        recording `miou` and the step; returns the prefix on the chief."""
         path = self.best_manager.save(checkpoint_number=int(self.step.numpy()))
         if self.chief:
             write_json_atomic(os.path.join(self.output_dir, "best", "best.json"),
@@ -114,10 +114,10 @@ class CheckpointKeeper:
         for name in tf.io.gfile.listdir(os.path.dirname(latest)):
             if name.startswith(prefix + "."):
                 suffix = name[len(prefix):]
-                tmp = os.path.join(target_dir, f".tmp-epoch-{epoch:03d}{suffix}")
-                tf.io.gfile.copy(os.path.join(os.path.dirname(latest), name), tmp,
-                                 overwrite=True)
-                os.replace(tmp, os.path.join(target_dir, f"epoch-{epoch:03d}{suffix}"))
+                target = os.path.join(target_dir, f"epoch-{epoch:03d}{suffix}")
+                with atomic_path(target) as tmp:
+                    tf.io.gfile.copy(os.path.join(os.path.dirname(latest), name), tmp,
+                                     overwrite=True)
 
     def _clean_scratch(self):
         if self._scratch and os.path.isdir(self._scratch):
@@ -133,6 +133,11 @@ class CheckpointKeeper:
         return prefix
 
 
+def latest_checkpoint(output_dir: str) -> str | None:
+    """The newest checkpoint prefix of the run in `output_dir`, or None."""
+    return tf.train.latest_checkpoint(os.path.join(output_dir, "checkpoints"))
+
+
 def find_checkpoint(path: str) -> str:
     """The checkpoint prefix `path` designates (see CheckpointKeeper.restore)."""
     candidates = [path, os.path.join(path, "checkpoints")]
@@ -143,22 +148,41 @@ def find_checkpoint(path: str) -> str:
                 return latest
     if tf.io.gfile.exists(path + ".index"):
         return path
-    raise FileNotFoundError(
-        f"--resume {path}: no checkpoint there. Pass a run's --output-dir, its "
-        f"checkpoints/ directory, or a checkpoint prefix such as "
-        f"<output-dir>/checkpoints/ckpt-1000 (the part before .index)."
-    )
+    raise ParameterError(
+        f"Invalid resume={path!r}: no checkpoint there. Pass a run's output "
+        f"directory, its checkpoints/ directory, or a checkpoint prefix such as "
+        f"<run>/checkpoints/ckpt-1000 (the part before .index).",
+        "resume")
+
+
+def find_run_file(path: str) -> str | None:
+    """The run.json of the run `path` belongs to: in `path` itself, or up to two
+    folders above it (a run directory, its checkpoints/, or a checkpoint prefix);
+    None when there is none."""
+    directory = path
+    for _ in range(3):
+        candidate = os.path.join(directory, RUN_FILE)
+        if os.path.isfile(candidate):
+            return candidate
+        directory = os.path.dirname(os.path.abspath(directory))
+    return None
 
 
 def check_resume_settings(output_dir: str, settings: dict, resume_from: str) -> None:
-    """Refuses to resume when settings that define the step's meaning changed."""
-    run_dir = resume_from
-    for _ in range(3):  # the prefix's directory, checkpoints/, or the output dir
-        if os.path.isfile(os.path.join(run_dir, RUN_FILE)):
-            break
-        run_dir = os.path.dirname(os.path.abspath(run_dir))
-    path = os.path.join(run_dir, RUN_FILE)
-    if not os.path.isfile(path):
+    """Refuses to resume when settings that define the step's meaning changed.
+
+    Args:
+        output_dir: the new run's directory (unused: the settings are read from the
+            run that wrote `resume_from`).
+        settings: `TrainConfig.resume_settings()` of the new run.
+        resume_from: the `resume` setting (a run directory or a checkpoint).
+
+    Raises:
+        ParameterError: a setting of `RESUME_KEYS` differs; the message lists each
+            one with its old and new value.
+    """
+    path = find_run_file(resume_from)
+    if path is None:
         return
     with open(path, encoding="utf-8") as f:
         saved = json.load(f)
@@ -168,8 +192,10 @@ def check_resume_settings(output_dir: str, settings: dict, resume_from: str) -> 
         if key in saved and saved.get(key) != settings.get(key)
     ]
     if changed:
-        raise ValueError(
+        raise ParameterError(
             f"Cannot resume from {resume_from}: these settings differ from the run "
             f"that wrote it ({path}): {'; '.join(changed)}. Resume with the original "
-            f"settings, or load the weights with --pretrained and start a new run."
-        )
+            f"settings, or start a new run that loads these weights with "
+            f"pretrained=<a weights file of that run>.",
+            *[key for key in RESUME_KEYS
+              if key in saved and saved.get(key) != settings.get(key)], "pretrained")

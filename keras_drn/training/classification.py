@@ -11,43 +11,49 @@ import numpy as np
 import tensorflow as tf
 
 from keras_drn.data import imagenet
+from keras_drn.training.base import Trainer
+from keras_drn.training.config import RECIPES
+from keras_drn.training.errors import ParameterError
 from keras_drn.training.losses import classification_loss_sum
 from keras_drn.training.models import build_classifier
-from keras_drn.training.trainer import Trainer
 from keras_drn.training.weights import resolve_training_weights
 from keras_drn.weights.resolve import load_resolved
 
-RECIPE = dict(arch="drn_d_22", classes=1000, crop_size=(224, 224), batch_size=256,
-              epochs=90, lr=0.1, momentum=0.9, weight_decay=1e-4, lr_mode="step",
-              step=30)
+RECIPE = RECIPES["imagenet"]
 
 
 @dataclass
 class ClassificationResult:
-    counts: np.ndarray  # [top-1 correct, top-5 correct, examples]
+    """Top-1 and top-5 accuracy of a validation pass.
+
+    Attributes:
+        counts: [top-1 correct, top-5 correct, examples].
+    """
+
+    counts: np.ndarray
 
     @property
     def top1(self) -> float:
+        """The fraction of images whose label is the top prediction."""
         return float(self.counts[0] / max(self.counts[2], 1))
 
     @property
     def top5(self) -> float:
+        """The fraction of images whose label is among the top 5 predictions."""
         return float(self.counts[1] / max(self.counts[2], 1))
 
-    @property
-    def score(self) -> float:
-        return self.top1
-
     def summary(self) -> str:
+        """One line: top-1 and top-5 error over the images."""
         return (f"top-1 error {100 * (1 - self.top1):.2f}%, top-5 error "
                 f"{100 * (1 - self.top5):.2f}% over {int(self.counts[2])} images")
 
-    def table(self, title: str) -> str:
-        return f"{title}: {self.summary()}"
-
 
 class ClassificationTrainer(Trainer):
-    """Trains a DRN classifier on a ClassificationSource or tfds imagenet2012."""
+    """Trains a DRN classifier on a ClassificationSource or tfds imagenet2012,
+    validating by top-1 accuracy (classify.py's recipe, `RECIPE`).
+
+    Args: see `keras_drn.training.base.Trainer`.
+    """
 
     def default_class_names(self):
         return imagenet.class_names_of(self.train_source)
@@ -68,11 +74,10 @@ class ClassificationTrainer(Trainer):
         resolved = resolve_training_weights(weights, key, what=model.name,
                                             field="pretrained")
         if resolved.kind == "named" and self.config.width != 1.0:
-            raise ValueError(
+            raise ParameterError(
                 f"Invalid pretrained={weights!r} with width={self.config.width:g}: "
-                f"the released weights are of width 1. Use width 1 (--width 1), or "
-                f"pass a file of a width-{self.config.width:g} run."
-            )
+                f"the released weights are of width 1. Use width=1, or pass a file of "
+                f"a width-{self.config.width:g} run.", "pretrained", "width")
         load_resolved(model, resolved, arch=key, kind="classifier", model_key=key)
 
     def loss_sum(self, labels, outputs):
@@ -108,11 +113,17 @@ class ClassificationTrainer(Trainer):
     def eval_result(self, counts):
         return ClassificationResult(counts)
 
+    def score(self, result) -> float:
+        return result.top1
+
+    def describe(self, result) -> str:
+        return result.summary()
+
     def report_validation(self, result, step, sample) -> None:
         self.summaries.scalars("validation", step, {
             "top1_error": 1 - result.top1, "top5_error": 1 - result.top5})
 
     def report_final(self, result, run) -> dict:
-        self._say(f"\nValidation on {self.val_source.description} after {run['steps']} "
+        self.say(f"\nValidation on {self.val_source.description} after {run['steps']} "
                   f"steps: {result.summary()}")
         return {"top1_error": 1 - result.top1, "top5_error": 1 - result.top5}

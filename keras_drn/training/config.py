@@ -14,6 +14,19 @@ from dataclasses import dataclass
 
 @dataclass
 class TrainConfig:
+    """The settings of a training run; every field has a default.
+
+    The command lines fill it from their flags over the dataset's recipe (`RECIPES`);
+    from Python, pass the fields you change.
+
+    Example:
+    ```python
+    config = TrainConfig(arch="drn_d_22", width=0.5, crop_size=(64, 64), batch_size=4,
+                         epochs=1, steps_per_epoch=10, output_dir="runs/tiny")
+    config.replace(lr=0.05)   # a copy with another learning rate
+    ```
+    """
+
     # Model
     family: str = "drn"  # "drn" (DRNSeg) or "dilation" (front end + context module)
     dilation_stage: str = "joint"  # "frontend", "context" or "joint" (ICLR recipe)
@@ -64,9 +77,11 @@ class TrainConfig:
     log_images: int = 3
 
     def replace(self, **changes) -> TrainConfig:
+        """A copy with `changes` (field=value) applied."""
         return dataclasses.replace(self, **changes)
 
     def resume_settings(self) -> dict:
+        """The settings a resumed run must share with the run it continues."""
         return {
             "arch": self.arch, "width": self.width, "classes": self.classes,
             "global_batch": self.batch_size, "seed": self.seed,
@@ -97,3 +112,35 @@ RECIPES: dict[str, dict] = {
                        step=200, eval_size=(512, 512)),
 }
 RECIPES["cityscapes_tfds"] = RECIPES["cityscapes"]
+# fyu/drn classify.py: SGD lr 0.1, momentum 0.9, weight decay 1e-4, batch 256, x0.1
+# every 30 epochs (90 epochs by default; the README trains 120), crop 224.
+RECIPES["imagenet"] = dict(arch="drn_d_22", classes=1000, crop_size=(224, 224),
+                           batch_size=256, epochs=90, lr=0.1, momentum=0.9,
+                           weight_decay=1e-4, lr_mode="step", step=30)
+
+# The ICLR 2016 networks (fyu/dilation docs/training.md and train.py), per stage, over
+# the dataset's recipe; `keras_drn.training.dilation` trains them.
+DILATION_STAGES = ("frontend", "context", "joint")
+DILATION_RECIPES = {
+    "frontend": dict(batch_size=14, crop_size=(500, 500), lr=1e-4),
+    "context": dict(batch_size=60, crop_size=(900, 900), lr=1e-3),
+    "joint": dict(batch_size=14, crop_size=(500, 500), lr=1e-5),
+}
+# All stages: 400k iterations as 40 epochs of 10,000 steps, x0.1 every 10 epochs.
+DILATION_COMMON = dict(momentum=0.9, weight_decay=5e-4, lr_mode="step", epochs=40,
+                       steps_per_epoch=10_000, step=10)
+
+
+def dilation_recipe(stage: str) -> dict:
+    """The TrainConfig fields of a Dilation stage ("frontend", "context", "joint").
+
+    Raises:
+        ParameterError: an unknown stage.
+    """
+    if stage not in DILATION_STAGES:
+        from keras_drn.training.errors import ParameterError
+
+        raise ParameterError(f"Invalid dilation_stage={stage!r}; expected one of "
+                             f"{DILATION_STAGES}.", "dilation_stage")
+    return dict(DILATION_COMMON, **DILATION_RECIPES[stage], arch=f"dilation_{stage}",
+                eval_every=1)

@@ -20,24 +20,70 @@ context layers the same inputs and gradients.
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from keras_drn.models import build_dilation
 from keras_drn.models.walk import leaf_layers
-from keras_drn.training.weights import FLAGS
+from keras_drn.training.config import DILATION_COMMON as COMMON  # noqa: F401
+from keras_drn.training.config import DILATION_RECIPES as RECIPES  # noqa: F401
+from keras_drn.training.config import DILATION_STAGES as STAGES  # noqa: F401
+from keras_drn.training.config import dilation_recipe
+from keras_drn.training.errors import ParameterError
+from keras_drn.training.trainer import SegmentationTrainer
 from keras_drn.training.weights import resolve_training_weights
 from keras_drn.weights.resolve import load_resolved
 
-STAGES = ("frontend", "context", "joint")
+# The data sets with a Dilation network (their recipes: config.DILATION_RECIPES).
 DATASETS = ("pascal_voc", "camvid", "kitti", "cityscapes")
+CONTEXT_PADDING = 186  # pixels of reflected context on each side of an input
+LABEL_STRIDE = 8  # the networks' output stride: one label per 8x8 input pixels
 
-# Per-stage recipe (TrainConfig fields).
-RECIPES = {
-    "frontend": dict(batch_size=14, crop_size=(500, 500), lr=1e-4),
-    "context": dict(batch_size=60, crop_size=(900, 900), lr=1e-3),
-    "joint": dict(batch_size=14, crop_size=(500, 500), lr=1e-5),
-}
-COMMON = dict(momentum=0.9, weight_decay=5e-4, lr_mode="step", epochs=40,
-              steps_per_epoch=10_000, step=10)
+
+class DilationTrainer(SegmentationTrainer):
+    """Trains an ICLR 2016 network (`TrainConfig.family == "dilation"`): the front
+    end, the context module on the frozen front end, or both jointly
+    (`config.dilation_stage`), with the Dilation geometry (reflect-padded inputs,
+    labels at stride 8) and fyu/dilation's mean subtraction.
+
+    `config.pretrained` is resolved by `keras_drn.weights.resolve` (a registry name, a
+    preset or a file) and loaded whole or as the front end (`load_partial`).
+
+    Args: see `keras_drn.training.base.Trainer`.
+
+    Example:
+    ```python
+    config = TrainConfig(family="dilation", dilation_stage="frontend",
+                         dataset="pascal_voc", classes=21, **RECIPES["frontend"])
+    DilationTrainer(config, train_source, val_source).run()
+    ```
+    """
+
+    family = "dilation"
+    dilation_geometry = True
+
+    @property
+    def normalization(self):
+        """fyu/dilation's mean (0..255 inputs, no scaling) of the data set."""
+        from keras_drn.meta.normalization import dilation_normalization
+
+        return dilation_normalization(self.dataset_name)
+
+    def create_model(self) -> keras.Model:
+        return create_dilation_model(self.config)
+
+    def attach_preprocessor(self, model) -> None:
+        """Keeps the preset's default preprocessor: the dataset's mean, as in
+        training."""
+
+    def display_batch(self, images, labels, predictions):
+        """Removes the context padding of the inputs and brings the stride-8 labels
+        and predictions to the input's resolution."""
+        pad = CONTEXT_PADDING
+        labels = np.repeat(np.repeat(labels, LABEL_STRIDE, axis=1), LABEL_STRIDE, axis=2)
+        predictions = np.repeat(np.repeat(predictions, LABEL_STRIDE, axis=1),
+                                LABEL_STRIDE, axis=2)
+        images = images[:, pad:-pad, pad:-pad][:, :labels.shape[1], :labels.shape[2]]
+        return images, labels, predictions
 
 
 def dilation_dataset(dataset: str) -> str:
@@ -45,8 +91,8 @@ def dilation_dataset(dataset: str) -> str:
     name = {"cityscapes_tfds": "cityscapes", "synthetic": "cityscapes"}.get(dataset,
                                                                            dataset)
     if name not in DATASETS:
-        raise ValueError(f"No Dilation network for dataset {dataset!r}; expected one of "
-                         f"{DATASETS}.")
+        raise ParameterError(f"Invalid dataset={dataset!r}: no Dilation network for it; "
+                             f"expected one of {DATASETS}.", "dataset")
     return name
 
 
@@ -69,8 +115,7 @@ def create_dilation_model(config) -> keras.Model:
     `.weights.h5` or `.keras` file of the whole network or of the front end only
     (layers are matched by name, `load_partial`)."""
     stage = config.dilation_stage
-    if stage not in STAGES:
-        raise ValueError(f"Invalid --stage {stage!r}; expected one of {STAGES}.")
+    dilation_recipe(stage)  # checks the stage
     dataset = dilation_dataset(config.dataset)
     # The context stage sees the front end as fixed features: no dropout, no updates.
     model = build_dilation(dataset, classes=config.classes,
@@ -102,8 +147,8 @@ def load_partial(model: keras.Model, weights, dataset: str, *,
     matched by layer name.
 
     Raises:
-        ValueError: `weights` fits neither the model, nor the front end, nor the whole
-            network; the message names `field` and each reason.
+        ParameterError: `weights` fits neither the model, nor the front end, nor the
+            whole network; the message names `field` and each reason.
     """
     from keras_drn.weights import WeightsDownloadError
     from keras_drn.weights import WeightsHashError
@@ -125,10 +170,8 @@ def load_partial(model: keras.Model, weights, dataset: str, *,
         load_resolved(other, resolved, arch=key, kind="caffe", model_key=key)
     except Exception as other_error:  # noqa: BLE001
         what = "the whole network" if other.include_context else "its front end"
-        raise ValueError(
+        raise ParameterError(
             f"Invalid {field}={weights!r}: the weights fit neither {model.name} "
             f"({model_error}) nor {what} ({other_error}). Pass weights of this "
-            f"network or of its front end (on the command line: "
-            f"{FLAGS.get(field, field)})."
-        ) from None
+            f"network or of its front end.", field) from None
     transfer_weights(other, model, strict=False)

@@ -20,6 +20,8 @@ import os
 
 import tensorflow as tf
 
+from keras_drn.training.errors import ParameterError
+
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
 
 
@@ -41,11 +43,21 @@ def _tpu_configured(tpu: str | None) -> bool:
 
 def make_strategy(name: str = "auto", *, tpu: str | None = None,
                   collective_timeout: float | None = None):
-    """Returns the strategy `name` (see the module docstring). `collective_timeout`:
-    seconds after which a multi-worker all-reduce that a peer never joins fails (a lost
-    worker), rather than waiting forever; None or 0: no limit."""
+    """The `tf.distribute` strategy `name` (see the module docstring).
+
+    Args:
+        name: one of `STRATEGIES`.
+        tpu: the TPU's name or address (for "tpu", or "auto" on a TPU VM).
+        collective_timeout: seconds after which a multi-worker all-reduce that a peer
+            never joins fails (a lost worker), rather than waiting forever; None or 0:
+            no limit.
+
+    Raises:
+        ParameterError: an unknown `name`, or "multi_worker" without TF_CONFIG.
+    """
     if name not in STRATEGIES:
-        raise ValueError(f"Invalid --strategy {name!r}; expected one of {STRATEGIES}.")
+        raise ParameterError(f"Invalid strategy={name!r}; expected one of {STRATEGIES}.",
+                             "strategy")
     if name == "auto":
         if _tpu_configured(tpu):
             name = "tpu"
@@ -68,10 +80,9 @@ def make_strategy(name: str = "auto", *, tpu: str | None = None,
         return tf.distribute.MirroredStrategy(devices=cpus)
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError(
-                "--strategy multi_worker needs TF_CONFIG (the cluster's workers and this "
-                "process's index) in the environment of every worker."
-            )
+            raise ParameterError(
+                "strategy='multi_worker' needs TF_CONFIG (the cluster's workers and this "
+                "process's index) in the environment of every worker.", "strategy")
         options = tf.distribute.experimental.CommunicationOptions(
             implementation=tf.distribute.experimental.CommunicationImplementation.AUTO,
             timeout_seconds=float(collective_timeout) if collective_timeout else None)
@@ -107,9 +118,11 @@ def is_chief(strategy) -> bool:
 
 
 def worker_id(strategy) -> int:
+    """This worker's index in the cluster (0 without one)."""
     resolver = getattr(strategy, "cluster_resolver", None)
     return int(getattr(resolver, "task_id", 0) or 0) if resolver is not None else 0
 
 
 def is_tpu(strategy) -> bool:
+    """Whether `strategy` runs on TPUs."""
     return isinstance(strategy, (tf.distribute.TPUStrategy,))

@@ -36,6 +36,7 @@ def global_mean(local_sum, local_count):
 
 
 def classification_loss_sum(labels, logits):
+    """(sum of the cross-entropies, number of examples) for one replica's batch."""
     logits = tf.cast(logits, tf.float32)
     labels = tf.cast(labels, tf.int32)
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)

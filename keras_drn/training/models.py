@@ -15,22 +15,24 @@ from keras_drn.layers.sync import synchronized_batchnorm
 from keras_drn.models import build_drn
 from keras_drn.models import build_drnseg
 from keras_drn.models.configs import MIN_LEVEL2_CHANNELS
-from keras_drn.models.drn import get_config
+from keras_drn.models.drn import arch_config
 from keras_drn.models.drn import normalize_arch
 from keras_drn.models.segmenter import is_segmenter
 from keras_drn.models.walk import leaf_layers
+from keras_drn.training.errors import ParameterError
+from keras_drn.training.precision import mixed_precision_policy
 
 
 def scaled_config(arch: str, width: float = 1.0):
     """The `DRN_CONFIGS` row of `arch` with every level's channels times `width`."""
-    config = get_config(arch).scaled(width)
+    config = arch_config(arch).scaled(width)
     channels = config.channels
     if width != 1.0 and channels[1] < MIN_LEVEL2_CHANNELS:
-        raise ValueError(
-            f"width={width} gives level 2 only {channels[1]} channels; use a width of "
-            f"at least {MIN_LEVEL2_CHANNELS / config.channels[1]:g} (TensorFlow's oneDNN "
-            f"kernels crash on narrower strided projections)."
-        )
+        raise ParameterError(
+            f"Invalid width={width}: it gives level 2 only {channels[1]} channels; use "
+            f"a width of at least {MIN_LEVEL2_CHANNELS / arch_config(arch).channels[1]:g} "
+            f"(TensorFlow's oneDNN kernels crash on narrower strided projections).",
+            "width")
     return config
 
 
@@ -102,17 +104,13 @@ def rebuild_segmenter(model, *, synchronized: bool = False, dtype: str | None = 
             f"{type(model).__name__}."
         )
     config = model.get_config()
-    previous = keras.config.dtype_policy()
     if dtype is not None:
         backbone = dict(config["backbone"])
         backbone["config"] = dict(backbone["config"], dtype=dtype)
         config["backbone"] = backbone
-        keras.config.set_dtype_policy(dtype)  # the head's layers take the global one
-    try:
-        with synchronized_batchnorm(synchronized):
-            copy = model.__class__.from_config(config)
-    finally:
-        keras.config.set_dtype_policy(previous)
+    # The head's layers take the global policy.
+    with mixed_precision_policy(dtype), synchronized_batchnorm(synchronized):
+        copy = model.__class__.from_config(config)
     if copy_weights:
         copy.set_weights(model.get_weights())
     return copy
@@ -158,4 +156,5 @@ def with_synchronized_batchnorm(model: keras.Model) -> keras.Model:
 
 
 def final_logits_float32(model: keras.Model) -> bool:
+    """Whether `model`'s output is float32 (the logits under mixed precision)."""
     return model.outputs[0].dtype == "float32"

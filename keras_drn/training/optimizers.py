@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_drn.training.errors import ParameterError
+
 
 @keras.saving.register_keras_serializable(package="keras_drn")
 class TorchSGD(keras.optimizers.Optimizer):
@@ -23,7 +25,8 @@ class TorchSGD(keras.optimizers.Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.9, name="torch_sgd", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"Invalid momentum={momentum!r}: expected 0 <= momentum < 1.")
+            raise ParameterError(
+                f"Invalid momentum={momentum!r}: expected 0 <= momentum < 1.", "momentum")
         self.momentum = float(momentum)
 
     def build(self, variables):

@@ -12,8 +12,9 @@ sum after the same step and so stops (or checkpoints, a collective operation) at
 same step. The time-based checkpoint (`--checkpoint-minutes`) is decided the same way,
 since the workers' clocks disagree.
 
-Exit statuses of the training commands (train/cityscapes.py, camvid.py, pascal_voc.py,
-imagenet.py); docs/training.md lists them too:
+Exit statuses of the training commands (keras-drn-train, keras-drn-cityscapes,
+keras-drn-camvid, keras-drn-pascal-voc, keras-drn-imagenet and their train/*.py
+wrappers); docs/training.md lists them too:
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 
 EXIT_OK = 0
 EXIT_DATA_ERROR = 2  # a data file is unreadable or does not fit; the message names it
+EXIT_USAGE = 2  # a flag's value is invalid (argparse's status too); the message names it
 EXIT_DIVERGED = 3  # NaN/Inf loss or weights; the last good checkpoint is named
 EXIT_LOST_WORKER = 4  # another worker stopped answering; resume every worker
 EXIT_INTERRUPTED = 130  # a second Ctrl-C: stopped at once, nothing saved
@@ -35,7 +37,7 @@ EXIT_PREEMPTED = 143  # SIGTERM or a first Ctrl-C: checkpointed, requeue with --
 
 EXIT_STATUSES = {
     EXIT_OK: "finished",
-    EXIT_DATA_ERROR: "bad data (the message names the file)",
+    EXIT_DATA_ERROR: "bad data or a bad flag (the message names the file or flag)",
     EXIT_DIVERGED: "the loss became NaN/Inf (the last good checkpoint is named)",
     EXIT_LOST_WORKER: "a worker was lost (the resume command is printed)",
     EXIT_INTERRUPTED: "a second Ctrl-C: stopped at once without a checkpoint",
@@ -125,6 +127,7 @@ class StopControl:
         self.last_save = clock()
 
     def requests(self) -> np.ndarray:
+        """This worker's [stop, checkpoint now] requests, as float32 (0 or 1)."""
         values = np.zeros([REQUESTS], np.float32)
         values[STOP] = float(self.signals.received is not None)
         values[SAVE] = float(bool(self.interval) and
@@ -132,6 +135,7 @@ class StopControl:
         return values
 
     def saved(self) -> None:
+        """Restarts the checkpoint interval (a checkpoint was just written)."""
         self.last_save = self.clock()
 
 

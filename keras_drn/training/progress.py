@@ -9,8 +9,11 @@ from __future__ import annotations
 import sys
 import time
 
+from keras_drn.cli.quiet import interactive as is_terminal
+
 
 def format_duration(seconds: float) -> str:
+    """`seconds` as H:MM:SS."""
     seconds = max(int(round(seconds)), 0)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
@@ -18,13 +21,21 @@ def format_duration(seconds: float) -> str:
 
 
 class Progress:
-    """Args:
+    """The progress of one epoch: "Epoch e/E [====>...] done/steps ETA - loss - lr -
+    img/s".
+
+    On a terminal the line is redrawn with a carriage return; elsewhere (a log file, a
+    pipe) a plain line is written every `every` steps, at the first and at the last
+    step, without any escape code.
+
+    Args:
         steps: steps in this epoch.
         epoch, epochs: for the "Epoch e/E" prefix (epoch counted from 1).
         stream: where to write (default stdout).
         every: steps between lines when not on a terminal.
         width: characters of the bar.
         enabled: False on non-chief workers.
+        interactive: redraw in place; default: whether `stream` is a terminal.
     """
 
     def __init__(self, steps: int, *, epoch: int, epochs: int, stream=None,
@@ -34,7 +45,7 @@ class Progress:
         self.stream = stream or sys.stdout
         self.every, self.width, self.enabled = max(every, 1), width, enabled
         if interactive is None:
-            interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
+            interactive = is_terminal(self.stream)
         self.interactive = interactive
         self.start = time.monotonic()
         self.done_at_start = None

@@ -13,6 +13,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_drn.training.errors import ParameterError
+
 MODES = ("step", "poly")
 POLY_POWER = 0.9
 
@@ -23,11 +25,11 @@ class DRNSchedule(keras.optimizers.schedules.LearningRateSchedule):
     per epoch.
 
     Args:
-        base_lr: the initial rate (--lr).
-        mode: "step" or "poly" (--lr-mode).
+        base_lr: the initial rate (TrainConfig.lr).
+        mode: "step" or "poly" (TrainConfig.lr_mode).
         steps_per_epoch: optimizer steps per epoch.
         epochs: total epochs (poly's horizon).
-        step: epochs between x0.1 decays (--step, "step" mode).
+        step: epochs between x0.1 decays ("step" mode).
         per_iteration: decay with the fractional epoch rather than the integer one.
         warmup_epochs: length of a linear warm-up (may be fractional); 0 for none.
         warmup_start: the warm-up's first rate, as a fraction of the schedule's.
@@ -37,12 +39,12 @@ class DRNSchedule(keras.optimizers.schedules.LearningRateSchedule):
                  epochs: int, step: int = 200, per_iteration: bool = False,
                  warmup_epochs: float = 0.0, warmup_start: float = 0.0):
         if mode not in MODES:
-            raise ValueError(f"Invalid lr mode {mode!r}; expected one of {MODES}.")
+            raise ParameterError(f"Invalid lr_mode={mode!r}; expected one of {MODES}.",
+                                 "lr_mode")
         if steps_per_epoch < 1 or epochs < 1 or step < 1:
-            raise ValueError(
-                f"steps_per_epoch ({steps_per_epoch}), epochs ({epochs}) and step "
-                f"({step}) must be positive."
-            )
+            raise ParameterError(
+                f"Invalid steps_per_epoch={steps_per_epoch}, epochs={epochs} or step="
+                f"{step}: each must be positive.", "steps_per_epoch", "epochs", "step")
         self.base_lr = float(base_lr)
         self.mode = mode
         self.steps_per_epoch = int(steps_per_epoch)

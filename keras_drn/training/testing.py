@@ -17,19 +17,33 @@ import numpy as np
 
 from keras_drn.data.pipeline import SyntheticSource
 from keras_drn.data.pipeline import TfdsSource
+from keras_drn.data.sources import DataError
 from keras_drn.data.sources import SegmentationSource
 from keras_drn.data.sources import check_label_array
 from keras_drn.data.sources import read_label_file
+from keras_drn.files import read_image
 from keras_drn.meta.normalization import NORMALIZATION
+from keras_drn.training.errors import ParameterError
 
 
 def load_model_for_test(config, resume: str | None):
-    """The model of `config` with the weights of --resume (a run directory, a
-    checkpoint prefix, a weights file or a preset) or else --pretrained (a released
-    name, a preset or a file); returns (model, epoch).
+    """The model of `config` with the weights to test.
 
     Weights files, presets and names are interpreted by `keras_drn.weights.resolve`, as
     everywhere in keras_drn; only a checkpoint tells the epoch.
+
+    Args:
+        config: the `TrainConfig` of the model (its `pretrained` is used when `resume`
+            is None).
+        resume: a run directory, a checkpoint prefix, a weights file or a preset.
+
+    Returns:
+        (model, epoch): the loaded model, and the epoch of its checkpoint (0 for
+        files, presets and names).
+
+    Raises:
+        ParameterError: neither `resume` nor `config.pretrained` is set, or they
+            designate nothing loadable.
     """
     import tensorflow as tf
 
@@ -69,28 +83,28 @@ def load_model_for_test(config, resume: str | None):
     if config.pretrained:
         load(config.pretrained, "pretrained")
         return model, 0
-    raise ValueError(
-        "test needs weights: --pretrained PATH|NAME or --resume <run directory, "
-        "checkpoint, weights file or preset>."
-    )
+    raise ParameterError(
+        "Testing needs weights: pretrained=<a name, preset or file> or resume=<a run "
+        "directory, checkpoint, weights file or preset>.", "pretrained", "resume")
 
 
 def _run_settings(prefix: str) -> dict:
-    directory = os.path.dirname(os.path.abspath(prefix))
-    for _ in range(3):
-        path = os.path.join(directory, "run.json")
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                return json.load(f)
-        directory = os.path.dirname(directory)
-    return {}
+    from keras_drn.training.checkpoints import find_run_file
+
+    path = find_run_file(prefix)
+    if path is None:
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def iterate_samples(source, *, with_labels: bool):
     """(name, image uint8 (H, W, 3), label uint8 train ids or None) for every example
-    of a source, in order."""
-    from PIL import Image
+    of a source, in order.
 
+    Raises:
+        DataError: an image or label file is unreadable or does not fit (named).
+    """
     if isinstance(source, SyntheticSource):
         from keras_drn.data.pipeline import _SCENE_BASES
         from keras_drn.data.synthetic import render_scene
@@ -113,8 +127,10 @@ def iterate_samples(source, *, with_labels: bool):
         return
     assert isinstance(source, SegmentationSource)
     for i, name in enumerate(source.names):
-        with Image.open(source.images[i]) as im:
-            image = np.asarray(im.convert("RGB"))
+        try:
+            image = read_image(source.images[i])
+        except ValueError as error:
+            raise DataError(str(error)) from None
         label = None
         if with_labels and source.labels is not None:
             raw = read_label_file(source.labels[i], source.label_encoding)
@@ -144,14 +160,16 @@ def renormalizing_model(model, source_norm, dataset: str):
 
 
 def run_test(args, dataset: str, config) -> int:
+    """Runs test mode (see the module docstring) for the parsed flags `args`;
+    returns the exit status."""
     from keras_drn.data.datasets import segmentation_source
     from keras_drn.evaluation.report import format_iou_table
     from keras_drn.evaluation.report import write_iou_table
     from keras_drn.inference import MS_SCALES
     from keras_drn.inference import Predictor
-    from keras_drn.inference import colorize
     from keras_drn.inference.outputs import save_png
     from keras_drn.inference.scoring import score_model
+    from keras_drn.meta import colorize
 
     phase = args.phase
     has_gt = phase != "test" or args.with_gt

@@ -10,12 +10,26 @@
 matplotlib is needed for colour maps and figures (keras-drn[plots]).
 """
 
-from keras_drn.visualize.features import gridding_energy
-from keras_drn.visualize.localization import cam_bounding_box
-from keras_drn.visualize.localization import cam_pictures
-from keras_drn.visualize.localization import class_activation_map
-from keras_drn.visualize.plots import plot_confusion_matrix
-from keras_drn.visualize.plots import plot_iou_bars
+import importlib
+
+# Imported on first use, so that `python -m keras_drn.visualize.cam` can parse its
+# arguments and import TensorFlow quietly before anything here loads it.
+_HOMES = {
+    "cam_bounding_box": "localization",
+    "cam_pictures": "localization",
+    "class_activation_map": "localization",
+    "gridding_energy": "features",
+    "plot_confusion_matrix": "plots",
+    "plot_iou_bars": "plots",
+}
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        module = importlib.import_module(f"keras_drn.visualize.{_HOMES[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'keras_drn.visualize' has no attribute {name!r}")
+
 
 __all__ = [
     "cam_bounding_box",

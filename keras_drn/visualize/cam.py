@@ -9,6 +9,12 @@ over the image, with the localisation box). See `keras_drn.visualize.localizatio
 
 from __future__ import annotations
 
+from keras_drn.cli.quiet import import_tensorflow
+
+# This command imports TensorFlow (through keras_drn.inference and friends);
+# import it first with its start-up lines kept off the terminal.
+import_tensorflow()
+
 import argparse
 import sys
 from pathlib import Path

@@ -22,6 +22,12 @@ DRN-C-26; the released ImageNet weights cover DRN-A-50 and DRN-C-26, the default
 
 from __future__ import annotations
 
+from keras_drn.cli.quiet import import_tensorflow
+
+# This command imports TensorFlow (through keras_drn.inference and friends);
+# import it first with its start-up lines kept off the terminal.
+import_tensorflow()
+
 import argparse
 import json
 import sys

@@ -23,7 +23,7 @@ import numpy as np
 
 from keras_drn.layers import BilinearUpsampling
 from keras_drn.layers import UnusedProjection
-from keras_drn.models.drn import get_config
+from keras_drn.models.drn import arch_config
 from keras_drn.models.walk import leaf_layers
 
 # BN buffers added by PyTorch 0.4.1, absent from the 2017 releases, never needed here.
@@ -76,7 +76,7 @@ def _seg_base_offset(arch: str) -> Callable[[str], str]:
     so its keys number the children (segment.py:89): D `layer0..8` -> base.0..8;
     B/C conv1, bn1, relu, layer1..8 -> base.0, 1, (2), 3..10; A conv1, bn1, relu,
     maxpool, layer1..4 -> base.0, 1, (2), (3), 4..7."""
-    config = get_config(arch)
+    config = arch_config(arch)
     offset = {"D": 0, "C": 2, "B": 2, "A": 3}[config.arch]
 
     def prefix(name: str) -> str:
@@ -276,7 +276,7 @@ def export_state_dict(model: keras.Model, *, arch: str, kind: str) -> dict[str, 
     `torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in ...})` loads it
     strictly (PyTorch adds `num_batches_tracked` itself). The inverse of
     `assign_state_dict`."""
-    config = get_config(arch)
+    config = arch_config(arch)
     state = {}
     for slot in torch_key_map(model, arch, kind):
         value = np.asarray(keras.ops.convert_to_numpy(slot.variable), dtype=np.float32)

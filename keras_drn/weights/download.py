@@ -1,9 +1,10 @@
 """Downloading registry files into the Keras cache, checked against their hash.
 
 Files land in `<KERAS_HOME or ~/.keras>/models/keras_drn/` through
-`keras.utils.get_file`. A download goes to a temporary name, is checked against the
-registry's SHA-256 (full digest or the prefix in the file name), and only then renamed
-into place, so the cache never holds a partial or wrong file.
+`keras.utils.get_file`. A download goes to a temporary name
+(`keras_drn.files.atomic_path`), is checked against the registry's SHA-256 (full digest
+or the prefix in the file name), and only then renamed into place, so the cache never
+holds a partial or wrong file.
 
 The authors' host has been reported down (fyu/drn#45). Set `KERAS_DRN_WEIGHTS_MIRROR`
 to one or more base URLs (separated by spaces or commas) to download from a mirror
@@ -17,8 +18,8 @@ import hashlib
 import os
 import socket
 import urllib.parse
-import uuid
 
+from keras_drn.files import atomic_path
 from keras_drn.weights import registry
 
 CACHE_SUBDIR = os.path.join("models", "keras_drn")
@@ -181,30 +182,27 @@ def fetch(entry: registry.WeightsEntry) -> str:
             f"No download URL is known for the weights {entry.name!r} of {entry.model} "
             f"({entry.file_name}): {entry.notes}\n{_help(entry, target)}"
         )
-    os.makedirs(os.path.dirname(target), exist_ok=True)
     failures = []
     for url in urls:
-        part = f".{entry.file_name}.{uuid.uuid4().hex}.part"
-        part_path = os.path.join(os.path.dirname(target), part)
         previous_timeout = socket.getdefaulttimeout()
         try:
             # get_file reads through urllib, which waits on the process-wide socket
             # timeout: bound it so that a host that never answers fails in time.
             socket.setdefaulttimeout(download_timeout())
-            downloaded = keras.utils.get_file(
-                fname=part, origin=url, cache_dir=keras_home(), cache_subdir=CACHE_SUBDIR
-            )
-            verify(downloaded, entry)
-            os.replace(downloaded, target)
+            # The download lands on a temporary name beside the target and is renamed
+            # over it only once its hash is right; any failure removes it.
+            with atomic_path(target) as part:
+                downloaded = keras.utils.get_file(
+                    fname=os.path.basename(part), origin=url, cache_dir=keras_home(),
+                    cache_subdir=CACHE_SUBDIR)
+                verify(downloaded, entry)
+                if os.path.abspath(downloaded) != os.path.abspath(part):
+                    os.replace(downloaded, part)  # Keras fell back to another cache
             return target
-        except KeyboardInterrupt:
-            _remove(part_path)
-            raise
         except Exception as error:  # noqa: BLE001  (reported together below)
             failures.append(f"  {url}\n    -> {_short(error)}")
         finally:
             socket.setdefaulttimeout(previous_timeout)
-            _remove(part_path)
     mirror = os.environ.get(registry.MIRROR_ENV)
     via = f" (from {registry.MIRROR_ENV}={mirror!r})" if mirror else ""
     raise WeightsDownloadError(
@@ -213,10 +211,3 @@ def fetch(entry: registry.WeightsEntry) -> str:
         + f"\nThe authors' server has been reported down ({registry.HOST_DOWN_ISSUE}). "
         + _help(entry, target)
     ) from None
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass

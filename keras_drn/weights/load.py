@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import keras
 import numpy as np
 
+from keras_drn.files import atomic_path
 from keras_drn.models.walk import leaf_layers
 
 KERAS_SUFFIXES = (".weights.h5", ".keras")
@@ -70,27 +70,26 @@ def transfer_weights(source: keras.Model, target: keras.Model, *, strict=True) -
 
 
 def save_atomic(model: keras.Model, path: str) -> None:
-    """Writes `model` to `path` (`.weights.h5`: the weights; `.keras`: the whole model)
-    through a temporary file beside it and a rename, so that a crash never leaves a
-    half-written file under the final name."""
+    """Writes `model` to `path` atomically (`keras_drn.files.atomic_path`), so that a
+    crash never leaves a half-written file under the final name.
+
+    Args:
+        model: the model to save.
+        path: a `.weights.h5` (the weights) or `.keras` (the whole model) file.
+
+    Raises:
+        ValueError: `path` has neither suffix.
+    """
     path = os.fspath(path)
     if not path.endswith(KERAS_SUFFIXES):
         raise ValueError(
             f"Invalid path {path!r}: expected a name ending in .weights.h5 or .keras."
         )
-    suffix = ".keras" if path.endswith(".keras") else ".weights.h5"
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex}{suffix}")
-    try:
-        if suffix == ".keras":
+    with atomic_path(path) as tmp:
+        if path.endswith(".keras"):
             model.save(tmp)
         else:
             model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def load_keras_file(model: keras.Model, path: str) -> None:

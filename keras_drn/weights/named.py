@@ -3,20 +3,21 @@
 The first use downloads the authors' file (`keras_drn.weights.download`), converts it
 to Keras layout and caches the result beside it as an `.npz` of
 `{"<layer>/<weight>": array}`; every later use reads only that, never the original.
-The cache is written to a temporary name and renamed, so an interrupted conversion
-leaves nothing behind, and it records what it was made from.
+The cache is written through `keras_drn.files.atomic_path` (a temporary name, then a
+rename), so an interrupted conversion leaves nothing behind, and it records what it
+was made from.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 import warnings
 import zipfile
 
 import keras
 import numpy as np
 
+from keras_drn.files import atomic_path
 from keras_drn.weights import checkpoints
 from keras_drn.weights import convert
 from keras_drn.weights import download
@@ -61,19 +62,16 @@ def read_converted(entry: registry.WeightsEntry) -> dict[str, np.ndarray] | None
 
 
 def write_converted(entry: registry.WeightsEntry, arrays: dict[str, np.ndarray]) -> None:
-    """Caches `arrays` for `entry` atomically (temporary file, then rename). A cache
+    """Caches `arrays` for `entry` atomically (`keras_drn.files.atomic_path`). A cache
     that cannot be written is only a warning: the weights are loaded anyway."""
     path = converted_path(entry)
-    tmp = os.path.join(os.path.dirname(path), f".{uuid.uuid4().hex}.tmp")
     payload = dict(arrays)
     payload.update({k: np.array(v) for k, v in _meta(entry).items()})
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as f:
-            np.savez(f, **payload)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **payload)
     except OSError as error:
-        _discard(tmp)
         warnings.warn(
             f"Could not cache the converted weights at {path} ({error}); they will be "
             f"converted again next time.",

@@ -13,12 +13,10 @@ object (a state dict) in which tensors refer to "storages" saved beside it:
 - **zip** (1.6 and later): `<name>/data.pkl` and one record `<name>/data/<key>` per
   storage, in the byte order given by `<name>/byteorder`.
 
-Unpickling never imports anything: a pickle names the globals it needs, and only the few
-a state dict uses (OrderedDict, the tensor rebuild functions, storage and dtype names,
-numpy scalars, and `_codecs.encode` for the bytes of those) are answered, each with an
-object of this module. Any other global
-(`os.system`, `builtins.eval`, a pickled `nn.Module` class, ...) stops the load with
-`UnsafePickleError` before anything is called.
+Unpickling never imports anything (`keras_drn.weights.pth_unpickler`): only the few
+globals a state dict uses are answered; any other global (`os.system`, `builtins.eval`,
+a pickled `nn.Module` class, ...) stops the load with `UnsafePickleError` before
+anything is called.
 """
 
 from __future__ import annotations
@@ -26,274 +24,31 @@ from __future__ import annotations
 import collections
 import io
 import os
-import pickle
 import struct
 import tarfile
 import zipfile
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from keras_drn.weights.pth_unpickler import Loader
+from keras_drn.weights.pth_unpickler import Marker
+from keras_drn.weights.pth_unpickler import PthFormatError
+from keras_drn.weights.pth_unpickler import Storage
+from keras_drn.weights.pth_unpickler import StorageType
+from keras_drn.weights.pth_unpickler import StorageView
+from keras_drn.weights.pth_unpickler import Tensor
+from keras_drn.weights.pth_unpickler import UnsafePickleError
+from keras_drn.weights.pth_unpickler import check_int
+from keras_drn.weights.pth_unpickler import itemsize
+from keras_drn.weights.pth_unpickler import unpickle
+
+__all__ = ["LEGACY_MAGIC", "LEGACY_PROTOCOL", "PthFormatError", "UnsafePickleError",
+           "read_pth", "sniff_format"]
+
 # torch/serialization.py: MAGIC_NUMBER and PROTOCOL_VERSION of the legacy stream.
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
-
-# Storage class name -> element type. "bfloat16" has no numpy type: read as uint16 and
-# widened to float32.
-_STORAGE_DTYPES = {
-    "DoubleStorage": "f8",
-    "FloatStorage": "f4",
-    "HalfStorage": "f2",
-    "BFloat16Storage": "bfloat16",
-    "LongStorage": "i8",
-    "IntStorage": "i4",
-    "ShortStorage": "i2",
-    "CharStorage": "i1",
-    "ByteStorage": "u1",
-    "BoolStorage": "b1",
-    "UntypedStorage": "u1",
-}
-_TENSOR_TYPES = {name.replace("Storage", "Tensor") for name in _STORAGE_DTYPES}
-# torch dtype names (torch.float32 pickles as the global `torch float32`).
-_TORCH_DTYPES = {
-    "float64": "f8", "double": "f8", "float32": "f4", "float": "f4",
-    "float16": "f2", "half": "f2", "bfloat16": "bfloat16",
-    "int64": "i8", "long": "i8", "int32": "i4", "int": "i4", "int16": "i2",
-    "short": "i2", "int8": "i1", "uint8": "u1", "bool": "b1",
-}
-_NUMERIC_KINDS = "biuf"
-_TEXT_ENCODINGS = ("latin1", "latin-1", "iso-8859-1", "utf-8", "utf8", "ascii")
-
-
-class PthFormatError(ValueError):
-    """The file is not a readable PyTorch checkpoint (corrupt, truncated, or a kind of
-    content this reader does not handle)."""
-
-
-class UnsafePickleError(PthFormatError):
-    """The pickle asks for a global outside the allow-list; nothing was executed."""
-
-
-# --------------------------------------------------------------------------- objects
-@dataclass(frozen=True)
-class _StorageType:
-    name: str
-    dtype: str
-
-
-@dataclass(frozen=True)
-class _Marker:  # tensor classes and torch dtypes: names only, never called
-    name: str
-    dtype: str | None = None
-
-
-class _Storage:
-    """A storage seen in the pickle; its bytes arrive later (legacy) or on demand."""
-
-    __slots__ = ("key", "dtype", "numel", "data")
-
-    def __init__(self, key: str, dtype: str, numel: int):
-        self.key, self.dtype, self.numel = key, dtype, numel
-        self.data: bytes | memoryview | None = None
-
-
-@dataclass(frozen=True)
-class _StorageView:
-    storage: _Storage
-    offset: int  # in elements of storage.dtype
-    numel: int
-
-
-@dataclass(frozen=True)
-class _Tensor:
-    view: _StorageView
-    offset: int
-    size: tuple
-    stride: tuple
-    dtype: str
-
-
-def _itemsize(dtype: str) -> int:
-    return 2 if dtype == "bfloat16" else np.dtype(dtype).itemsize
-
-
-def _check_int(value, what, source) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PthFormatError(f"{source}: expected an integer {what}, found {value!r}.")
-    return value
-
-
-def _check_ints(values, what, source) -> tuple:
-    if not isinstance(values, (tuple, list)):
-        raise PthFormatError(f"{source}: expected a tuple of {what}, found {values!r}.")
-    return tuple(_check_int(v, what, source) for v in values)
-
-
-# --------------------------------------------------------------------------- unpickler
-class _Loader:
-    """Per-file state: storages by key and the functions the allow-list hands out."""
-
-    def __init__(self, source: str, byteorder: str = "little"):
-        self.source = source
-        self.byteorder = byteorder
-        self.storages: dict[str, _Storage] = {}
-
-    # The rebuild functions torch's pickles call (torch/_utils.py); they return lazy
-    # tensors, materialised once the storages' bytes are known.
-    def rebuild_tensor(self, storage, offset, size, stride, *unused):
-        if isinstance(storage, _Storage):
-            storage = _StorageView(storage, 0, storage.numel)
-        if not isinstance(storage, _StorageView):
-            raise PthFormatError(
-                f"{self.source}: a tensor refers to {type(storage).__name__}, not a "
-                f"storage."
-            )
-        return self._tensor(storage, offset, size, stride, storage.storage.dtype)
-
-    def rebuild_tensor_v3(self, storage, offset, size, stride, requires_grad, hooks,
-                          dtype, *unused):
-        if not isinstance(dtype, _Marker) or dtype.dtype is None:
-            raise PthFormatError(f"{self.source}: invalid tensor dtype {dtype!r}.")
-        if isinstance(storage, _Storage):
-            storage = _StorageView(storage, 0, storage.numel)
-        return self._tensor(storage, offset, size, stride, dtype.dtype)
-
-    def _tensor(self, view, offset, size, stride, dtype):
-        size = _check_ints(size, "tensor size", self.source)
-        stride = _check_ints(stride, "tensor stride", self.source)
-        offset = _check_int(offset, "storage offset", self.source)
-        if len(size) != len(stride):
-            raise PthFormatError(f"{self.source}: tensor size {size} and stride {stride} "
-                                 f"differ in length.")
-        return _Tensor(view, offset, size, stride, dtype)
-
-    def rebuild_parameter(self, data, requires_grad, hooks, *state):
-        return data
-
-    def rebuild_from_type(self, func, new_type, args, state):
-        if func not in (self.rebuild_tensor, self.rebuild_tensor_v3) or not isinstance(
-            new_type, _Marker
-        ):
-            raise PthFormatError(f"{self.source}: unexpected tensor subclass rebuild.")
-        return func(*args)
-
-    # numpy scalars (numbers such as best_prec1 that training scripts keep beside the
-    # weights); numpy arrays are not needed and stay refused.
-    def numpy_dtype(self, spec, *unused):
-        dtype = np.dtype(spec)
-        if dtype.kind not in _NUMERIC_KINDS:
-            raise UnsafePickleError(
-                f"{self.source}: numpy dtype {spec!r} is not numeric; refusing it."
-            )
-        return dtype
-
-    def numpy_scalar(self, dtype, data=None):
-        if not isinstance(dtype, np.dtype) or dtype.kind not in _NUMERIC_KINDS:
-            raise UnsafePickleError(f"{self.source}: numpy scalar of {dtype!r} refused.")
-        if isinstance(data, str):  # a Python 2 str read with encoding="latin1"
-            data = data.encode("latin1")
-        if not isinstance(data, bytes) or len(data) != dtype.itemsize:
-            raise PthFormatError(f"{self.source}: malformed numpy scalar.")
-        return np.frombuffer(data, dtype=dtype, count=1)[0]
-
-    def codecs_encode(self, text, encoding="utf-8", *unused):
-        # Python 3 pickles `bytes` with protocol 2 as _codecs.encode(str, "latin1")
-        # (numpy scalars do); only plain text encodings are honoured.
-        if not isinstance(text, str) or encoding not in _TEXT_ENCODINGS:
-            raise UnsafePickleError(
-                f"{self.source}: _codecs.encode with {encoding!r} refused."
-            )
-        return text.encode(encoding)
-
-    def persistent_storage(self, storage_type, key, numel) -> _Storage:
-        if not isinstance(storage_type, _StorageType):
-            raise PthFormatError(
-                f"{self.source}: a storage of type {storage_type!r}; expected a torch "
-                f"storage class."
-            )
-        key = str(key)
-        numel = _check_int(numel, "storage size", self.source)
-        existing = self.storages.get(key)
-        if existing is not None:
-            if _itemsize(existing.dtype) * existing.numel != _itemsize(
-                storage_type.dtype
-            ) * numel:
-                raise PthFormatError(f"{self.source}: storage {key} declared twice with "
-                                     f"different sizes.")
-            return existing
-        storage = _Storage(key, storage_type.dtype, numel)
-        self.storages[key] = storage
-        return storage
-
-    def find(self, module: str, name: str):
-        if (module, name) == ("collections", "OrderedDict"):
-            return collections.OrderedDict
-        if module == "torch._utils":
-            functions = {
-                "_rebuild_tensor": self.rebuild_tensor,
-                "_rebuild_tensor_v2": self.rebuild_tensor,
-                "_rebuild_tensor_v3": self.rebuild_tensor_v3,
-                "_rebuild_parameter": self.rebuild_parameter,
-                "_rebuild_parameter_with_state": self.rebuild_parameter,
-            }
-            if name in functions:
-                return functions[name]
-        if (module, name) == ("torch._tensor", "_rebuild_from_type_v2"):
-            return self.rebuild_from_type
-        if module in ("torch", "torch.cuda") and name in _STORAGE_DTYPES:
-            return _StorageType(name, _STORAGE_DTYPES[name])
-        if module in ("torch", "torch.cuda") and name in _TENSOR_TYPES:
-            return _Marker(name)
-        if (module, name) in (("torch", "Tensor"), ("torch.nn.parameter", "Parameter")):
-            return _Marker(name)
-        if module == "torch" and name in _TORCH_DTYPES:
-            return _Marker(name, _TORCH_DTYPES[name])
-        if (module, name) == ("torch", "Size"):
-            return tuple
-        if (module, name) == ("_codecs", "encode"):
-            return self.codecs_encode
-        if module in ("numpy", "numpy.core.multiarray", "numpy._core.multiarray"):
-            if name == "dtype":
-                return self.numpy_dtype
-            if name == "scalar":
-                return self.numpy_scalar
-        raise UnsafePickleError(
-            f"Refusing to load {self.source}: its pickle asks for the Python global "
-            f"'{module}.{name}', which a PyTorch state dict never needs (it could run "
-            f"code). Nothing from the file was executed. If the file holds a whole "
-            f"pickled model or other objects and you trust it, re-save only the "
-            f"weights in PyTorch: torch.save(model.state_dict(), 'weights.pth')."
-        )
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, file, loader: _Loader, persistent=None):
-        super().__init__(file, encoding="latin1")
-        self._loader = loader
-        self._persistent = persistent
-
-    def find_class(self, module, name):
-        return self._loader.find(module, name)
-
-    def persistent_load(self, pid):
-        if self._persistent is None:
-            raise PthFormatError(
-                f"{self._loader.source}: unexpected persistent id in a header pickle."
-            )
-        return self._persistent(pid)
-
-
-def _unpickle(file, loader: _Loader, persistent=None):
-    try:
-        return _RestrictedUnpickler(file, loader, persistent).load()
-    except PthFormatError:
-        raise
-    except Exception as error:  # noqa: BLE001  (any unpickling failure means corrupt)
-        raise PthFormatError(
-            f"{loader.source} is corrupt or truncated: its pickle could not be read "
-            f"({type(error).__name__}: {error})."
-        ) from None
 
 
 # --------------------------------------------------------------------------- formats
@@ -319,15 +74,15 @@ def _read_exact(f, n: int, what: str, source: str) -> bytes:
     return data
 
 
-def _read_storage_bytes(f, key: str, dtype: str, source: str, remaining: int) -> _Storage:
+def _read_storage_bytes(f, key: str, dtype: str, source: str, remaining: int) -> Storage:
     """An int64 element count, then that many elements (torch's `_write_file`)."""
     (numel,) = struct.unpack("<q", _read_exact(f, 8, "a storage size", source))
-    nbytes = numel * _itemsize(dtype)
+    nbytes = numel * itemsize(dtype)
     if numel < 0 or nbytes > remaining - 8:
         raise PthFormatError(
             f"{source} is truncated or corrupt: storage {key} claims {numel} elements."
         )
-    storage = _Storage(key, dtype, numel)
+    storage = Storage(key, dtype, numel)
     storage.data = _read_exact(f, nbytes, f"storage {key}", source)
     return storage
 
@@ -340,7 +95,7 @@ def _check_sys_info(sys_info, source: str) -> None:
         )
 
 
-def _read_legacy(path: str, loader: _Loader):
+def _read_legacy(path: str, loader: Loader):
     source = loader.source
 
     def persistent(pid):
@@ -357,28 +112,28 @@ def _read_legacy(path: str, loader: _Loader):
         _, storage_type, root_key, _location, numel, view = pid
         storage = loader.persistent_storage(storage_type, root_key, numel)
         if view is None:
-            return _StorageView(storage, 0, storage.numel)
+            return StorageView(storage, 0, storage.numel)
         _view_key, offset, view_numel = view
-        offset = _check_int(offset, "view offset", source)
-        view_numel = _check_int(view_numel, "view size", source)
+        offset = check_int(offset, "view offset", source)
+        view_numel = check_int(view_numel, "view size", source)
         if offset < 0 or view_numel < 0 or offset + view_numel > storage.numel:
             raise PthFormatError(f"{source}: a storage view lies outside its storage.")
-        return _StorageView(storage, offset, view_numel)
+        return StorageView(storage, offset, view_numel)
 
     size = os.path.getsize(path)
     with open(path, "rb") as f:
-        magic = _unpickle(f, loader)
+        magic = unpickle(f, loader)
         if magic != LEGACY_MAGIC:
             raise PthFormatError(
                 f"{source} is not a PyTorch checkpoint: it is a pickle without torch's "
                 f"magic number."
             )
-        protocol = _unpickle(f, loader)
+        protocol = unpickle(f, loader)
         if protocol != LEGACY_PROTOCOL:
             raise PthFormatError(f"{source}: unsupported PyTorch protocol {protocol!r}.")
-        _check_sys_info(_unpickle(f, loader), source)
-        obj = _unpickle(f, loader, persistent)
-        keys = _unpickle(f, loader)
+        _check_sys_info(unpickle(f, loader), source)
+        obj = unpickle(f, loader, persistent)
+        keys = unpickle(f, loader)
         if not isinstance(keys, list):
             raise PthFormatError(f"{source}: malformed storage key list.")
         for key in keys:
@@ -396,7 +151,7 @@ def _read_legacy(path: str, loader: _Loader):
     return obj
 
 
-def _read_zip(path: str, loader: _Loader):
+def _read_zip(path: str, loader: Loader):
     source = loader.source
     try:
         archive = zipfile.ZipFile(path)
@@ -424,9 +179,9 @@ def _read_zip(path: str, loader: _Loader):
                     raise PthFormatError(f"{source}: malformed persistent id {pid!r}.")
                 _, storage_type, key, _location, numel = pid
                 storage = loader.persistent_storage(storage_type, key, numel)
-                return _StorageView(storage, 0, storage.numel)
+                return StorageView(storage, 0, storage.numel)
 
-            obj = _unpickle(io.BytesIO(archive.read(pickles[0])), loader, persistent)
+            obj = unpickle(io.BytesIO(archive.read(pickles[0])), loader, persistent)
             for key, storage in loader.storages.items():
                 name = f"{prefix}data/{key}"
                 try:
@@ -434,7 +189,7 @@ def _read_zip(path: str, loader: _Loader):
                 except KeyError:
                     raise PthFormatError(f"{source}: the record {name} is missing.") \
                         from None
-                nbytes = storage.numel * _itemsize(storage.dtype)
+                nbytes = storage.numel * itemsize(storage.dtype)
                 if info.file_size != nbytes:
                     raise PthFormatError(
                         f"{source}: record {name} holds {info.file_size} bytes, the "
@@ -446,7 +201,18 @@ def _read_zip(path: str, loader: _Loader):
     return obj
 
 
-def _read_tar(path: str, loader: _Loader):
+def _entries(f, loader: Loader, what: str):
+    """The entries of a tar member: a pickled count, then that many pickled 3-tuples
+    (torch's legacy `_save` writes the storages and the tensors so)."""
+    count = check_int(unpickle(f, loader), f"{what} count", loader.source)
+    for _ in range(count):
+        entry = unpickle(f, loader)
+        if not isinstance(entry, tuple) or len(entry) != 3:
+            raise PthFormatError(f"{loader.source}: malformed {what} entry.")
+        yield entry
+
+
+def _read_tar(path: str, loader: Loader):
     source = loader.source
     objects: dict[int, Any] = {}
     try:
@@ -466,38 +232,28 @@ def _read_tar(path: str, loader: _Loader):
                 return archive.extractfile(info), info.size
 
             f, _ = member("sys_info")
-            _check_sys_info(_unpickle(f, loader), source)
+            _check_sys_info(unpickle(f, loader), source)
 
             f, size = member("storages")
-            count = _check_int(_unpickle(f, loader), "storage count", source)
-            for _ in range(count):
-                entry = _unpickle(f, loader)
-                if not isinstance(entry, tuple) or len(entry) != 3:
-                    raise PthFormatError(f"{source}: malformed storage entry.")
-                key, _location, storage_type = entry
-                key = _check_int(key, "storage key", source)
-                if not isinstance(storage_type, _StorageType):
+            for key, _location, storage_type in _entries(f, loader, "storage"):
+                key = check_int(key, "storage key", source)
+                if not isinstance(storage_type, StorageType):
                     raise PthFormatError(f"{source}: storage {key} has no storage type.")
                 storage = _read_storage_bytes(f, str(key), storage_type.dtype, source,
                                               size - f.tell())
-                objects[key] = _StorageView(storage, 0, storage.numel)
-            for target, root, offset, numel in _unpickle(f, loader):
+                objects[key] = StorageView(storage, 0, storage.numel)
+            for target, root, offset, numel in unpickle(f, loader):
                 base = objects.get(root)
-                if not isinstance(base, _StorageView) or offset < 0 or numel < 0 or (
+                if not isinstance(base, StorageView) or offset < 0 or numel < 0 or (
                     offset + numel > base.numel
                 ):
                     raise PthFormatError(f"{source}: invalid storage view {target}.")
-                objects[target] = _StorageView(base.storage, base.offset + offset, numel)
+                objects[target] = StorageView(base.storage, base.offset + offset, numel)
 
             f, _ = member("tensors")
-            count = _check_int(_unpickle(f, loader), "tensor count", source)
-            for _ in range(count):
-                entry = _unpickle(f, loader)
-                if not isinstance(entry, tuple) or len(entry) != 3:
-                    raise PthFormatError(f"{source}: malformed tensor entry.")
-                key, storage_id, _tensor_type = entry
+            for key, storage_id, _tensor_type in _entries(f, loader, "tensor"):
                 view = objects.get(storage_id)
-                if not isinstance(view, _StorageView):
+                if not isinstance(view, StorageView):
                     raise PthFormatError(f"{source}: tensor {key} has no storage.")
                 (ndim,) = struct.unpack("<i", _read_exact(f, 4, "a tensor header", source))
                 _read_exact(f, 4, "a tensor header", source)  # ndim was an 8-byte field
@@ -507,7 +263,7 @@ def _read_tar(path: str, loader: _Loader):
                 sizes = struct.unpack(fmt, _read_exact(f, 8 * ndim, "sizes", source))
                 strides = struct.unpack(fmt, _read_exact(f, 8 * ndim, "strides", source))
                 (offset,) = struct.unpack("<q", _read_exact(f, 8, "an offset", source))
-                objects[key] = _Tensor(view, offset, sizes, strides, view.storage.dtype)
+                objects[key] = Tensor(view, offset, sizes, strides, view.storage.dtype)
 
             def persistent(pid):
                 if isinstance(pid, tuple):
@@ -521,13 +277,13 @@ def _read_tar(path: str, loader: _Loader):
                     raise PthFormatError(f"{source}: unknown object {pid!r}.") from None
 
             f, _ = member("pickle")
-            return _unpickle(f, loader, persistent)
+            return unpickle(f, loader, persistent)
     except (tarfile.TarError, OSError, EOFError, struct.error) as error:
         raise PthFormatError(f"{source} is corrupt or truncated ({error}).") from None
 
 
 # --------------------------------------------------------------------------- arrays
-def _storage_array(storage: _Storage, byteorder: str, source: str) -> np.ndarray:
+def _storage_array(storage: Storage, byteorder: str, source: str) -> np.ndarray:
     if storage.data is None:
         raise PthFormatError(f"{source}: the bytes of storage {storage.key} are missing.")
     order = "<" if byteorder == "little" else ">"
@@ -539,16 +295,16 @@ def _storage_array(storage: _Storage, byteorder: str, source: str) -> np.ndarray
     return array if dtype.isnative else array.astype(dtype.newbyteorder("="))
 
 
-def _tensor_array(tensor: _Tensor, cache: dict, byteorder: str, source: str) -> np.ndarray:
+def _tensor_array(tensor: Tensor, cache: dict, byteorder: str, source: str) -> np.ndarray:
     view = tensor.view
     storage = view.storage
     if tensor.dtype != storage.dtype:
         # _rebuild_tensor_v3 on an untyped (byte) storage: reinterpret the view's bytes.
-        scale = _itemsize(storage.dtype)
+        scale = itemsize(storage.dtype)
         raw = bytes(storage.data or b"")[view.offset * scale:
                                         (view.offset + view.numel) * scale]
-        item = _itemsize(tensor.dtype)
-        retyped = _Storage(storage.key, tensor.dtype, len(raw) // item)
+        item = itemsize(tensor.dtype)
+        retyped = Storage(storage.key, tensor.dtype, len(raw) // item)
         retyped.data = raw[: retyped.numel * item]
         base, numel = _storage_array(retyped, byteorder, source), retyped.numel
     else:
@@ -577,10 +333,10 @@ def _tensor_array(tensor: _Tensor, cache: dict, byteorder: str, source: str) -> 
 def _materialize(obj, cache, byteorder, source, depth=0):
     if depth > 100:
         raise PthFormatError(f"{source}: the object nests too deeply.")
-    if isinstance(obj, _Tensor):
+    if isinstance(obj, Tensor):
         return _tensor_array(obj, cache, byteorder, source)
-    if isinstance(obj, _StorageView):
-        whole = _Tensor(obj, 0, (obj.numel,), (1,), obj.storage.dtype)
+    if isinstance(obj, StorageView):
+        whole = Tensor(obj, 0, (obj.numel,), (1,), obj.storage.dtype)
         return _tensor_array(whole, cache, byteorder, source)
     if isinstance(obj, dict):
         items = [(k, _materialize(v, cache, byteorder, source, depth + 1))
@@ -590,7 +346,7 @@ def _materialize(obj, cache, byteorder, source, depth=0):
         return [_materialize(v, cache, byteorder, source, depth + 1) for v in obj]
     if isinstance(obj, tuple):
         return tuple(_materialize(v, cache, byteorder, source, depth + 1) for v in obj)
-    if isinstance(obj, (_Marker, _StorageType)) or callable(obj):
+    if isinstance(obj, (Marker, StorageType)) or callable(obj):
         raise PthFormatError(f"{source}: the object contains {obj!r}, not data.")
     return obj
 
@@ -617,7 +373,7 @@ def read_pth(path: str | os.PathLike) -> Any:
     if not os.path.isfile(path):
         raise PthFormatError(f"{source} is not a file.")
     kind = sniff_format(path)
-    loader = _Loader(source)
+    loader = Loader(source)
     if kind == "zip":
         obj = _read_zip(path, loader)
     elif kind == "tar":
