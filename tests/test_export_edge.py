@@ -30,6 +30,7 @@ from keras_drn.export.gpu import gpu_compatibility  # noqa: E402
 from keras_drn.export.gpu import parse_report  # noqa: E402
 from keras_drn.export.runtime import LiteRTSegmenter  # noqa: E402
 from keras_drn.layers.upsampling import BilinearUpsampling  # noqa: E402
+from keras_drn.models.walk import leaf_layers  # noqa: E402
 
 needs_metadata = pytest.mark.skipif(
     not edge_metadata.available(), reason="mediapipe (the metadata schema) not installed")
@@ -247,6 +248,38 @@ def test_bfloat16_keras_model_agrees_with_float32():
     assert with_precision(model, "float32") is model
     with pytest.raises(ValueError, match="precision"):
         with_precision(model, "float16")
+
+
+def test_bfloat16_split_is_the_dilated_stages():
+    import keras
+
+    from keras_drn.export.precision import bfloat16_layer_names
+    from keras_drn.export.precision import bfloat16_segmenter
+
+    model = probe_model("drn_d_22")
+    names = bfloat16_layer_names(model)
+    # drn.py's DRN-D-22: layer5 (dilation 2) is the first dilated stage; layer5 and
+    # layer6 are two residual blocks each (the first with a 1x1 projection), layer7 and
+    # layer8 one plain convolution each. layer0-layer4 stay float32.
+    expected = [f"layer{stage}_{block}_{conv}" for stage in (5, 6) for block, convs in
+                ((0, ("conv1", "conv2", "downsample_0")), (1, ("conv1", "conv2")))
+                for conv in convs] + ["layer7_0", "layer8_0"]
+    assert names == expected
+    every = bfloat16_layer_names(model, stride=1)
+    assert set(names) < set(every) and "layer0_0" in every and "seg" not in every
+    fast = bfloat16_segmenter(model)
+    policies = {layer.name: layer.dtype_policy.name for layer in leaf_layers(fast)}
+    assert {name for name, policy in policies.items()
+            if policy == "mixed_bfloat16"} == set(names)
+    # The default split keeps the high-resolution stages exact: layer4's output equals
+    # float32's, while layer5's (bfloat16) does not.
+    x = np.random.default_rng(0).normal(size=(1, 64, 64, 3)).astype("float32")
+    probe = lambda m: keras.Model(  # noqa: E731
+        m.backbone.inputs[0], [m.backbone.get_layer(n).output
+                            for n in ("layer4_1_relu", "layer5_1_relu")])(x)
+    (a4, a5), (b4, b5) = probe(model), probe(fast)
+    np.testing.assert_array_equal(np.asarray(a4), np.asarray(b4))
+    assert np.abs(np.asarray(a5) - np.asarray(b5, "float32")).max() > 0
 
 
 @pytest.mark.slow
