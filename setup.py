@@ -39,6 +39,7 @@ EXTRAS_REQUIRE = {
     # writer tests, and the linter.
     "test": [
         "pytest>=8",
+        "pytest-xdist>=3.5",  # the suite runs on every core (-n auto)
         "packaging>=22",  # tests/test_packaging.py reads the requirements with it
         "torch==2.13.0",
         "cityscapesscripts>=2.2",

@@ -216,6 +216,8 @@ def main(argv=None):
                     row = dict(
                         arch=arch, size=f"{h}x{w}", variant=name,
                         median_ms=r.median * 1e3, p90_ms=r.p90 * 1e3,
+                        min_ms=min(r.times) * 1e3 if timed else nan,
+                        max_ms=max(r.times) * 1e3 if timed else nan,
                         images_per_s=1 / r.median if timed else nan,
                         gflops_per_s=flops / 1e9 / r.median if timed else nan,
                         peak_mib=r.peak_rss_mib or nan,
@@ -234,7 +236,8 @@ def main(argv=None):
 
 
 COLUMNS = [("arch", "model"), ("size", "input"), ("variant", "variant"),
-           ("median_ms", "median ms"), ("p90_ms", "p90 ms"), ("images_per_s", "img/s"),
+           ("median_ms", "median ms"), ("min_ms", "min ms"), ("max_ms", "max ms"),
+           ("p90_ms", "p90 ms"), ("images_per_s", "img/s"),
            ("gflops_per_s", "GFLOP/s"), ("peak_mib", "peak MiB"),
            ("speed_vs_torch", "speed / torch"), ("memory_vs_torch", "memory / torch"),
            ("argmax_agreement", "argmax = torch")]

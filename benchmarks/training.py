@@ -35,7 +35,8 @@ KERAS = {
 
 
 COLUMNS = [("arch", "model"), ("size", "crop x batch"), ("variant", "variant"),
-           ("median_ms", "median ms"), ("p90_ms", "p90 ms"), ("images_per_s", "img/s"),
+           ("median_ms", "median ms"), ("min_ms", "min ms"), ("max_ms", "max ms"),
+           ("p90_ms", "p90 ms"), ("images_per_s", "img/s"),
            ("peak_mib", "peak MiB"), ("speed_vs_torch", "speed / torch"),
            ("memory_vs_torch", "memory / torch")]
 
@@ -85,6 +86,8 @@ def main(argv=None):
                     rows.append(dict(
                         arch=arch, size=f"{args.crop} x{batch}", variant=name,
                         median_ms=r.median * 1e3, p90_ms=r.p90 * 1e3,
+                        min_ms=min(r.times) * 1e3 if timed else nan,
+                        max_ms=max(r.times) * 1e3 if timed else nan,
                         images_per_s=batch / r.median if timed else nan,
                         peak_mib=r.peak_rss_mib or nan,
                         speed_vs_torch=(harness.paired_ratio(ref, r)

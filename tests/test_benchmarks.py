@@ -28,13 +28,15 @@ def test_inference_benchmark_rows_agree_with_torch(tmp_path):
     pytest.importorskip("ai_edge_litert")
     float32 = ("torch", "keras_function", "savedmodel", "tflite_none")
     bfloat16 = ("keras_function_bf16", "savedmodel_bf16")
-    _run("inference.py", "--archs", "drn_d_22", "drn_c_26", "--sizes", "64x96",
+    # One architecture: C-26's graph is checked against the reference by the export
+    # and parity tests; this checks the benchmark's own plumbing for every variant.
+    _run("inference.py", "--archs", "drn_d_22", "--sizes", "64x96",
          "--variants", *float32, *bfloat16,
          "--rounds", "1", "--per-round", "1", "--warmup", "0", tmp_path=tmp_path)
     with open(tmp_path / "inference.csv") as f:
         rows = list(csv.DictReader(f))
     assert {(r["arch"], r["variant"]) for r in rows} == {
-        (a, v) for a in ("drn_d_22", "drn_c_26") for v in (*float32, *bfloat16)}
+        ("drn_d_22", v) for v in (*float32, *bfloat16)}
     for row in rows:
         assert row["error"] == "", row
         assert float(row["median_ms"]) > 0
