@@ -107,16 +107,23 @@ def _export_artifacts(arch, classes, state_path, names, height, width, directory
     for name in names:
         if not name.startswith("tflite_"):
             continue
-        quantize = name[len("tflite_"):]
+        # "tflite_MODE" is the default export; "tflite_MODE_direct_stem" the same with
+        # the full-resolution convolutions left as they are (lean_stem=False), for
+        # benchmarks/tflite_memory.py --direct-stem.
+        quantize = name[len("tflite_"):].removesuffix(DIRECT_STEM)
         path = os.path.join(directory, f"{name}.tflite")
         images = (representative_images((height, width), count=calibration)
                   if quantize == "int8" else None)
         content = convert_to_tflite(model, (height, width), quantize=quantize,
-                                    representative_images=images)
+                                    representative_images=images,
+                                    lean_stem=not name.endswith(DIRECT_STEM))
         write_tflite(content, path)
         artifacts[name] = path
         print(f"  {name}: {len(content) / 2**20:.1f} MiB", flush=True)
     return artifacts
+
+
+DIRECT_STEM = "_direct_stem"
 
 
 def machine() -> str:

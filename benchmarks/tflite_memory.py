@@ -8,6 +8,8 @@ For each export: the peak resident memory (VmHWM) and latency of the LiteRT Inte
 CompiledModel with default XNNPACK flags, and of CompiledModel with XNNPACK's transient
 indirection buffers (flag 0x20), each in its own process, interleaved with the PyTorch
 reference. Then the graph's largest tensors, which bound what any runtime must hold.
+--direct-stem adds each export as it was before the space-to-depth stem
+(keras_drn.export.stem), on the Interpreter, for the latency and memory side by side.
 Writes `tflite_memory.md` and `.csv` under --output-dir.
 """
 
@@ -26,6 +28,7 @@ import harness  # noqa: E402
 import numpy as np  # noqa: E402
 import variants  # noqa: E402
 from inference import BENCHMARK_DATASET  # noqa: E402
+from inference import DIRECT_STEM  # noqa: E402
 from inference import machine  # noqa: E402
 from inference import prepare_artifacts  # noqa: E402
 from inference import prepare_weights  # noqa: E402
@@ -64,17 +67,23 @@ def main(argv=None):
                              "on them)")
     parser.add_argument("--calibration", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--direct-stem", action="store_true",
+                        help="also time each export with its full-resolution "
+                             "convolutions left direct (convert_to_tflite("
+                             "lean_stem=False), what the export did before the "
+                             "space-to-depth stem), with the Interpreter")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--output-dir", default=os.path.join(HERE, "results"))
     args = parser.parse_args(argv)
     h, w = (int(v) for v in args.size.split("x"))
     names = [f"tflite_{q}" for q in args.quantize]
+    direct = [f"{name}{DIRECT_STEM}" for name in names] if args.direct_stem else []
     rows, notes = [], []
     with tempfile.TemporaryDirectory() as tmp:
         _, state = prepare_weights(args.arch, args.classes, args.weights, tmp)
         variants.write_inputs(tmp, h, w, dataset=BENCHMARK_DATASET)
-        artifacts = prepare_artifacts(args.arch, args.classes, state, names, h, w, tmp,
-                                      args.calibration)
+        artifacts = prepare_artifacts(args.arch, args.classes, state, names + direct, h,
+                                      w, tmp, args.calibration)
         common = dict(arch=args.arch, classes=args.classes, height=h, width=w,
                       state_path=state, input_dir=tmp)
         runs = [("torch", variants.torch_variant, common)]
@@ -86,6 +95,9 @@ def main(argv=None):
                 (f"{name} CompiledModel transient", variants.litert_compiled_variant,
                  dict(artifact, xnnpack_flags=QS8_QU8 | TRANSIENT_INDIRECTION)),
             ]
+            if args.direct_stem:
+                runs.append((f"{name} direct stem Interpreter", variants.tflite_variant,
+                             dict(common, artifact=artifacts[name + DIRECT_STEM])))
         results = harness.run_side_by_side(runs, rounds=args.rounds, per_round=1,
                                            warmup=1, threads=args.threads)
         for name in names:

@@ -61,3 +61,18 @@ def test_profile_ops_finds_the_convolutions(tmp_path):
     for name in frameworks:
         ops = [r["op"].lower() for r in rows if r["framework"] == name]
         assert any("conv" in op for op in ops), (name, ops)
+
+
+def test_tflite_memory_benchmark_times_both_stems(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("ai_edge_litert")
+    _run("tflite_memory.py", "--size", "64x96", "--quantize", "int8", "--rounds", "1",
+         "--calibration", "1", "--direct-stem", tmp_path=tmp_path)
+    with open(tmp_path / "tflite_memory.csv") as f:
+        rows = {r["variant"]: r for r in csv.DictReader(f)}
+    assert set(rows) == {"torch", "tflite_int8 Interpreter", "tflite_int8 CompiledModel",
+                         "tflite_int8 CompiledModel transient",
+                         "tflite_int8 direct stem Interpreter"}
+    for row in rows.values():
+        assert row["error"] == "", row
+        assert float(row["median_ms"]) > 0 and float(row["peak_mib"]) > 0

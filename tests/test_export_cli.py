@@ -96,6 +96,14 @@ def test_tflite_and_saved_model_scripts_end_to_end(tmp_path, capsys):
     meta = read_metadata(out.read_bytes())
     assert meta["arch"] == "drn_d_22" and meta["quantize"] == "float16"
     assert meta["input_size"] == [64, 96] and meta["classes"] == 3
+    # The stem in space-to-depth form by default (two full-resolution convolutions in
+    # D-22, each between SPACE_TO_DEPTH and DEPTH_TO_SPACE), direct with --direct-stem.
+    assert "\"SPACE_TO_DEPTH\": 2" in printed, printed
+    direct = tmp_path / "d22_direct.tflite"
+    assert script("tflite").main([*BASE, "--input-size", "64x96", "--quantize",
+                                  "float16", "--direct-stem", "--output", str(direct)]) == 0
+    printed = capsys.readouterr().out
+    assert "dilated CONV_2D: 9" in printed and "SPACE_TO_DEPTH" not in printed, printed
     saved = tmp_path / "sm"
     assert script("saved_model").main([*BASE, "--output", str(saved)]) == 0
     assert read_saved_model_metadata(str(saved))["arch"] == "drn_d_22"

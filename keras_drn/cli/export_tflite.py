@@ -39,6 +39,13 @@ def parse_args(argv=None):
     parser.add_argument("--integer-io", action="store_true",
                         help="with --quantize int8: int8 logits out (uint8 pixels in, "
                              "always), for accelerators that take integer tensors only.")
+    parser.add_argument("--direct-stem", action="store_true",
+                        help="leave the full-resolution convolutions (DRN's stem) as "
+                             "they are instead of computing them in space-to-depth "
+                             "form: float32 runs faster on the Interpreter (0.8x of "
+                             "the time at 1024x2048 on an Intel Xeon) but peaks "
+                             "higher in memory; int8 gets slower and larger. See "
+                             "benchmarks/results/tflite_memory.md.")
     parser.add_argument("--output", required=True, help="the .tflite file to write.")
     arguments.add_data_arguments(parser)
     parser.add_argument("--report", action="store_true",
@@ -85,7 +92,7 @@ def main(argv=None) -> int:
     content = convert_to_tflite(
         model, size, quantize=args.quantize, outputs=args.outputs,
         representative_images=calib, integer_io=args.integer_io,
-        extra_metadata={"weights": args.weights},
+        extra_metadata={"weights": args.weights}, lean_stem=not args.direct_stem,
     )
     write_tflite(content, args.output)
     print(f"wrote {args.output}: {len(content) / 2**20:.1f} MiB in "
