@@ -8,7 +8,8 @@ benchmarks/results/bf16_agreement.md.
 RUN_OR_PRESET: a preset directory, or a training run's folder holding `preset/` (what
 `python train/cityscapes.py train` leaves in runs/drn_d_22_synthetic/). The segmenter
 is loaded from it; `keras_drn.export.precision.bfloat16_segmenter` makes its bfloat16
-copies: the default split (convolutions at stride 8 in bfloat16, the rest float32) and,
+copies: the default split (the dilated stages' convolutions in bfloat16, the rest
+float32) and,
 for comparison, every convolution in bfloat16 (`stride=1`). All label the same
 synthetic validation scenes (seeds from keras_drn.export.calibration.VALIDATION_SEED,
 which training never sees). Prints, for each copy, the share of pixels with the
@@ -40,8 +41,7 @@ def main(argv=None):
     import numpy as np
 
     import keras_drn
-    from keras_drn.export.calibration import VALIDATION_SEED
-    from keras_drn.export.calibration import synthetic_images
+    from keras_drn.export.calibration import representative_images
     from keras_drn.export.precision import bfloat16_segmenter
     from keras_drn.export.precision import cpu_has_bfloat16
 
@@ -52,8 +52,8 @@ def main(argv=None):
     copies = {"bfloat16 in the dilated stages (default)": bfloat16_segmenter(model),
               "bfloat16, every convolution": bfloat16_segmenter(model, stride=1)}
     h, w = (int(v) for v in args.size.split("x"))
-    images = list(synthetic_images(args.scenes, (h, w),
-                                   seed=VALIDATION_SEED + args.first_scene))
+    images = list(representative_images((h, w), count=args.scenes, purpose="validation",
+                                        seed=args.first_scene)())
     reference = [np.asarray(model.predict(image[None], verbose=0)) for image in images]
     lines = [
         f"bfloat16 vs float32, {model.name} from {args.preset}, {args.scenes} synthetic "

@@ -72,6 +72,10 @@ def _load(model, weights, arch, argument="--weights"):
                   model_key=f"drnseg_{arch}")
 
 
+# The suffix of an artifact name asking for the stem left direct (lean_stem=False).
+DIRECT_STEM = "_direct_stem"
+
+
 def prepare_artifacts(arch, classes, state_path, names, height, width, directory,
                       calibration):
     """Exports the deployment variants named in `names` for a fixed input size, in a
@@ -121,9 +125,6 @@ def _export_artifacts(arch, classes, state_path, names, height, width, directory
         artifacts[name] = path
         print(f"  {name}: {len(content) / 2**20:.1f} MiB", flush=True)
     return artifacts
-
-
-DIRECT_STEM = "_direct_stem"
 
 
 def machine() -> str:

@@ -28,12 +28,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import_tensorflow()
     import numpy as np
-    from ai_edge_litert.interpreter import Interpreter
 
     from keras_drn.export import convert_to_tflite
     from keras_drn.export import representative_images
-    from keras_drn.export.calibration import VALIDATION_SEED
-    from keras_drn.export.calibration import synthetic_images
+    from keras_drn.export.runtime import LiteRTSegmenter
     from keras_drn.models import build_drnseg
     from keras_drn.weights.resolve import load_resolved
     from keras_drn.weights.resolve import resolve_weights
@@ -42,30 +40,22 @@ def main(argv=None):
     model = build_drnseg(args.arch, 19, dataset="cityscapes")
     load_resolved(model, resolve_weights(args.weights, f"drnseg_{args.arch}"),
                   arch=args.arch, kind="segmentation", model_key=f"drnseg_{args.arch}")
-    images = list(synthetic_images(args.scenes, size, seed=VALIDATION_SEED))
+    images = list(representative_images(size, count=args.scenes, purpose="validation")())
 
     def labels(content):
-        interpreter = Interpreter(model_content=content, num_threads=2)
-        interpreter.allocate_tensors()
-        inp = interpreter.get_input_details()[0]["index"]
-        out = interpreter.get_output_details()[0]["index"]
-        result = []
-        for image in images:
-            interpreter.set_tensor(inp, image[None])
-            interpreter.invoke()
-            result.append(interpreter.get_tensor(out)[0].argmax(-1))
-        return np.stack(result)
+        runner = LiteRTSegmenter(content, num_threads=2)
+        return np.stack([runner(image).argmax(-1) for image in images])
 
     reference = labels(convert_to_tflite(model, size, quantize="none", lean_stem=False))
     lines = [f"{args.arch} from {args.weights}, {args.scenes} synthetic validation "
              f"scenes of {size[0]}x{size[1]}, {args.calibration} calibration images; "
              "argmax agreement with the float32 export (stem left direct)", "",
              "| export | space-to-depth stem | direct stem |", "|---|---|---|"]
+    calibration_images = representative_images(size, count=args.calibration)
     for quantize in ("int8", "dynamic"):
         cells = []
+        calibration = calibration_images if quantize == "int8" else None
         for lean in (True, False):
-            calibration = (representative_images(size, count=args.calibration)
-                           if quantize == "int8" else None)
             content = convert_to_tflite(model, size, quantize=quantize, lean_stem=lean,
                                         representative_images=calibration)
             cells.append(f"{100 * float(np.mean(labels(content) == reference)):.2f}%")
